@@ -1,0 +1,37 @@
+// Command dockerfile-dotenv is the frontend image's entrypoint: BuildKit runs
+// it as a gateway frontend when a Dockerfile starts with
+// `# syntax=<registry>/dockerfile-dotenv:1`.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/frontend"
+	"github.com/moby/buildkit/frontend/gateway/grpcclient"
+	"github.com/moby/buildkit/util/appcontext"
+	"github.com/moby/buildkit/util/bklog"
+	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto"
+	"github.com/moby/buildkit/util/stack"
+)
+
+func init() {
+	stack.SetVersionInfo(Version, Revision)
+}
+
+func main() {
+	var version bool
+	flag.BoolVar(&version, "version", false, "show version")
+	flag.Parse()
+
+	if version {
+		fmt.Printf("%s %s %s %s\n", os.Args[0], Package, Version, Revision)
+		os.Exit(0)
+	}
+
+	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
+		bklog.L.Errorf("fatal error: %+v", err)
+		panic(err)
+	}
+}

@@ -1,0 +1,120 @@
+// Package config reads the dotenv setting: one syntax, given as a Dockerfile
+// header directive (`# dotenv=required,stage=build`) and as the build-arg
+// BUILDKIT_DOTENV, later sources winning key by key.
+package config
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Where the setting is read from.
+const (
+	// Directive is the Dockerfile header directive: `# dotenv=<setting>`.
+	Directive = "dotenv"
+	// BuildArg is the build-arg that overrides the directive.
+	BuildArg = "BUILDKIT_DOTENV"
+)
+
+// Keys of a setting. Don't forget the README's configuration table when you
+// add one.
+const (
+	keyID       = "id"
+	keyTarget   = "target"
+	keyRequired = "required"
+	keyStage    = "stage"
+	keyOff      = "off"
+)
+
+// DefaultID is the secret id build platforms pass the dotenv file as.
+const DefaultID = "_env"
+
+var (
+	validID     = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	validTarget = regexp.MustCompile(`^/[A-Za-z0-9_./@+-]+$`)
+)
+
+// Config is the resolved setting for one build.
+type Config struct {
+	ID       string   // secret id
+	Target   string   // mount path; "" means /run/secrets/<ID>
+	Required bool     // fail a RUN when the secret is not passed
+	Stages   []string // stages whose RUNs are wrapped; empty means all
+	Off      bool     // wrap nothing
+}
+
+// Default is the setting when nothing is configured.
+func Default() Config {
+	return Config{ID: DefaultID}
+}
+
+// MountTarget is where the secret is mounted.
+func (c Config) MountTarget() string {
+	if c.Target != "" {
+		return c.Target
+	}
+	return "/run/secrets/" + c.ID
+}
+
+// Apply returns c with the keys of setting s applied on top. s is a
+// comma-separated list of key=value pairs; boolean keys may stand alone.
+// Repeated stage keys add up; a stage key replaces the stages of c.
+func (c Config) Apply(s string) (Config, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return c, errors.New("empty setting")
+	}
+	stages := false
+	for field := range strings.SplitSeq(s, ",") {
+		key, value, hasValue := strings.Cut(strings.TrimSpace(field), "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		value = strings.TrimSpace(value)
+		if hasValue && value == "" {
+			return c, errors.Errorf("%s: empty value", key)
+		}
+		switch key {
+		case keyID:
+			if !validID.MatchString(value) {
+				return c, errors.Errorf("id: %q is not a secret id (letters, digits, '_', '.', '-')", value)
+			}
+			c.ID = value
+		case keyTarget:
+			if !validTarget.MatchString(value) || path.Clean(value) != value || value == "/" {
+				return c, errors.Errorf("target: %q is not a clean absolute path (letters, digits and _./@+-)", value)
+			}
+			c.Target = value
+		case keyRequired, keyOff:
+			b := true
+			if hasValue {
+				var err error
+				if b, err = strconv.ParseBool(value); err != nil {
+					return c, errors.Errorf("%s: %q is not a boolean", key, value)
+				}
+			}
+			if key == keyRequired {
+				c.Required = b
+			} else {
+				c.Off = b
+			}
+		case keyStage:
+			if !hasValue {
+				return c, errors.New("stage: needs a stage name, as in stage=build")
+			}
+			if !stages {
+				c.Stages, stages = nil, true
+			}
+			c.Stages = append(c.Stages, strings.ToLower(value))
+		case "":
+			return c, errors.Errorf("empty key in %q", s)
+		default:
+			return c, errors.Errorf("unknown key %q (known: %s)", key, strings.Join(knownKeys, ", "))
+		}
+	}
+	return c, nil
+}
+
+var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff}

@@ -1,0 +1,133 @@
+// Package frontend is the dockerfile-dotenv gateway frontend: upstream's
+// Dockerfile builder, unchanged, talking to BuildKit through a client that
+// passes every LLB definition it solves through the dotenv pass.
+package frontend
+
+import (
+	"context"
+	"sync"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/plan"
+	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/convertllb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/pkg/errors"
+)
+
+const (
+	keyRequestID = "requestid"
+	keyDotenvArg = "build-arg:" + config.BuildArg
+)
+
+// Build is the frontend's gateway.BuildFunc.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	opts := c.BuildOpts().Opts
+	buildArg := opts[keyDotenvArg]
+	if buildArg != "" {
+		if _, err := config.Default().Apply(buildArg); err != nil {
+			return nil, errors.Wrapf(err, "invalid build-arg %s", config.BuildArg)
+		}
+	}
+	rw := NewRewriter(c, buildArg)
+	res, err := builder.Build(ctx, rw)
+	if err != nil {
+		return nil, err
+	}
+	if opts[keyRequestID] == convertllb.RequestConvertLLB {
+		if err := rw.rewriteConvertLLB(res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// Rewriter is a gateway client whose Solve wraps the RUN steps of every
+// definition before BuildKit sees it: the main build, each platform, and the
+// SBOM scanner's solve, which embeds the same RUN steps again and must find
+// them under the same digests or they would run twice.
+type Rewriter struct {
+	client.Client
+	buildArg string
+
+	mu    sync.Mutex
+	plans map[digest.Digest]planOrError // by Dockerfile content and name
+}
+
+type planOrError struct {
+	plan *plan.Plan
+	err  error
+}
+
+// NewRewriter returns c with the pass in front of Solve; buildArg is the
+// BUILDKIT_DOTENV setting, "" when not given.
+func NewRewriter(c client.Client, buildArg string) *Rewriter {
+	return &Rewriter{Client: c, buildArg: buildArg, plans: map[digest.Digest]planOrError{}}
+}
+
+// Solve wraps req.Definition, solves it, and rewrites a failing RUN's error
+// so that it names the user's command rather than the loader.
+func (r *Rewriter) Solve(ctx context.Context, req client.SolveRequest) (*client.Result, error) {
+	if req.Definition != nil && len(req.Definition.Def) > 0 {
+		def, _, err := r.Wrap(req.Definition)
+		if err != nil {
+			return nil, err
+		}
+		req.Definition = def
+	}
+	res, err := r.Client.Solve(ctx, req)
+	if err != nil {
+		return nil, cleanError(err)
+	}
+	return res, nil
+}
+
+// Wrap runs the pass over def with the plan of the Dockerfile each RUN comes from.
+func (r *Rewriter) Wrap(def *pb.Definition) (*pb.Definition, *llb.Report, error) {
+	return llb.Wrap(def, func(run llb.Run) (llb.Secret, string, error) {
+		p, err := r.plan(run.Source)
+		if err != nil {
+			return llb.Secret{}, "", err
+		}
+		return p.Decide(run)
+	})
+}
+
+// plan reads a Dockerfile once per build, however many solves carry it.
+func (r *Rewriter) plan(src *pb.SourceInfo) (*plan.Plan, error) {
+	key := digest.FromString(src.Filename + "\x00" + string(src.Data))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pe, ok := r.plans[key]
+	if !ok {
+		p, err := plan.New(src.Data, r.buildArg)
+		pe = planOrError{plan: p, err: withSource(err, src)}
+		r.plans[key] = pe
+	}
+	return pe.plan, pe.err
+}
+
+// rewriteConvertLLB passes the `--call convertllb` result through the pass,
+// so that it shows what really runs.
+func (r *Rewriter) rewriteConvertLLB(res *client.Result) error {
+	dt, ok := res.Metadata[resultJSON]
+	if !ok {
+		return errors.Errorf("convertllb result has no %s", resultJSON)
+	}
+	def, err := parseConvertLLB(dt)
+	if err != nil {
+		return err
+	}
+	wrapped, _, err := r.Wrap(def)
+	if err != nil {
+		return err
+	}
+	if dt, err = formatConvertLLB(wrapped); err != nil {
+		return err
+	}
+	res.AddMeta(resultJSON, dt)
+	return nil
+}

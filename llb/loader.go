@@ -1,0 +1,64 @@
+package llb
+
+import (
+	"regexp"
+	"strings"
+)
+
+// LoaderName is $0 of the loader shell: sh prefixes its own messages with it.
+const LoaderName = "dockerfile-dotenv"
+
+// LoaderVersion names the frozen loader text below. The text is part of the
+// cache key of every wrapped RUN: any change to it rebuilds every user's RUN
+// steps, so it gets a new version and a line in the README's changelog.
+const LoaderVersion = 1
+
+// loaderV1 loads the dotenv file, when it is readable, and execs the RUN's
+// own argv ("$@"), so the user's SHELL, exec form and exit code are kept.
+//
+//   - It sources the file with allexport, as the platform's documented
+//     `. file` boilerplate does (quotes, multi-line values, `export K=v`,
+//     comments), but with errexit and stderr discarded: a malformed file
+//     (`TOKEN=abc def` would run `def`) fails the step with a message that
+//     names the secret id and never prints any part of a value.
+//   - A file whose first line ends in CR is read line by line with builtins
+//     only (no tr or sed needed in the image) and each line, its CR dropped,
+//     is evaluated on its own: CRLF files work, one assignment per line.
+//   - The loader's own variable is unset before the exec.
+//
+// @ID@, @PATH@ and @MISSING@ are replaced by loaderArgs; ID and PATH are
+// validated by the configuration to need no quoting.
+const loaderV1 = `if [ -r @PATH@ ]; then ` +
+	`IFS= read -r _dotenv_l < @PATH@ || :; ` +
+	`trap 'echo "` + LoaderName + `: secret @ID@ is not a valid dotenv file (values are not shown)" >&2; exit 1' EXIT; ` +
+	`set -ae; ` +
+	`case $_dotenv_l in *` + "\r" + `) ` +
+	`while IFS= read -r _dotenv_l || [ -n "$_dotenv_l" ]; do eval "${_dotenv_l%` + "\r" + `}" 2>/dev/null; done < @PATH@;; ` +
+	`*) . @PATH@ 2>/dev/null;; esac; ` +
+	`set +ae; trap - EXIT; unset _dotenv_l; ` +
+	`@MISSING@` +
+	`fi; exec "$@"`
+
+// missingRequiredV1 is the loader's else branch for a required secret.
+const missingRequiredV1 = `else echo "` + LoaderName + `: secret @ID@ is required: pass it with --secret id=@ID@,src=<dotenv file>" >&2; exit 1; `
+
+// loaderArgs returns the argv that runs in front of a RUN's own argv.
+func loaderArgs(s Secret) []string {
+	missing := ""
+	if s.Required {
+		missing = missingRequiredV1
+	}
+	script := strings.NewReplacer("@MISSING@", missing).Replace(loaderV1)
+	script = strings.NewReplacer("@ID@", s.ID, "@PATH@", s.Target).Replace(script)
+	return []string{"/bin/sh", "-c", script, LoaderName}
+}
+
+// loaderInText matches the loader argv as BuildKit prints it in a failed
+// step's error, `process "<args joined by spaces>"` (quotes escaped), or raw.
+var loaderInText = regexp.MustCompile(`/bin/sh -c if \[ -r .*?fi; exec \\?"\$@\\?" ` + LoaderName + ` `)
+
+// StripLoader removes the loader argv from a message, so that an error about
+// a wrapped step shows the command the user wrote.
+func StripLoader(msg string) string {
+	return loaderInText.ReplaceAllLiteralString(msg, "")
+}
