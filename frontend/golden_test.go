@@ -1,0 +1,292 @@
+package frontend
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/containerd/platforms"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/llbtext"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+	"google.golang.org/protobuf/proto"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
+
+// TestGolden converts every ../testdata/<case>/Dockerfile (with the options
+// in its opts file) and compares the wrapped LLB, rendered as text, with
+// llb.golden, or the error with error.golden. Every case is also checked
+// against the pass's invariants.
+func TestGolden(t *testing.T) {
+	cases, err := filepath.Glob("../testdata/*/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 20 {
+		t.Fatalf("found %d golden cases, want at least 20", len(cases))
+	}
+	for _, df := range cases {
+		dir := filepath.Dir(df)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			dt, err := os.ReadFile(df)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := readOpts(t, filepath.Join(dir, "opts"))
+
+			before, err := upstreamLLB(t.Context(), dt, opt)
+			if err != nil {
+				t.Fatalf("upstream conversion failed: %v", err)
+			}
+			after, report, err := Convert(t.Context(), dt, opt)
+			if err != nil {
+				compareGolden(t, filepath.Join(dir, "error.golden"), describeError(err))
+				return
+			}
+			text, err := llbtext.Render(after, loaderLabel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, filepath.Join(dir, "llb.golden"), text+renderReport(report))
+			checkInvariants(t, before, after, report, opt.BuildArgs[config.BuildArg])
+			checkDeterminism(t, dt, opt, after)
+		})
+	}
+}
+
+// upstreamLLB is what upstream's frontend would solve: the same conversion,
+// no pass.
+func upstreamLLB(ctx context.Context, dt []byte, opt dockerfile2llb.ConvertOpt) (*pb.Definition, error) {
+	opt.SourceMap = bkllb.NewSourceMap(nil, "Dockerfile", "Dockerfile", dt)
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, dt, opt)
+	if err != nil {
+		return nil, err
+	}
+	def, err := res.State.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return def.ToPB(), nil
+}
+
+// readOpts reads `build-arg K=V`, `target T` and `platform P` lines.
+func readOpts(t *testing.T, file string) dockerfile2llb.ConvertOpt {
+	caps := pb.Caps.CapSet(pb.Caps.All())
+	// A fixed unique id: by default each conversion without a session gets a
+	// random one, which would defeat the determinism check.
+	mainContext := bkllb.Local("context", bkllb.SharedKeyHint("context"), bkllb.LocalUniqueID("golden"),
+		bkllb.WithCustomName("[internal] load build context"))
+	opt := dockerfile2llb.ConvertOpt{
+		LLBCaps:     &caps,
+		MainContext: &mainContext,
+		Config:      dockerui.Config{BuildArgs: map[string]string{}},
+	}
+	dt, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return opt
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	s := bufio.NewScanner(bytes.NewReader(dt))
+	for s.Scan() {
+		key, value, _ := strings.Cut(s.Text(), " ")
+		switch key {
+		case "build-arg":
+			k, v, _ := strings.Cut(value, "=")
+			opt.BuildArgs[k] = v
+		case "target":
+			opt.Target = value
+		case "platform":
+			p, err := platforms.Parse(value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.TargetPlatforms = []ocispecs.Platform{p}
+			opt.TargetPlatform = &p
+		default:
+			t.Fatalf("%s: unknown option %q", file, key)
+		}
+	}
+	return opt
+}
+
+func isLoader(arg string) bool {
+	return strings.HasPrefix(arg, "if [ -r ") && strings.HasSuffix(arg, `exec "$@"`)
+}
+
+// loaderLabel shows the loader script short; llb's tests pin its text.
+func loaderLabel(arg string) (string, bool) {
+	switch {
+	case !isLoader(arg):
+		return "", false
+	case strings.Contains(arg, " is required: "):
+		return "<loader, required>", true
+	default:
+		return "<loader>", true
+	}
+}
+
+func renderReport(r *llb.Report) string {
+	var b strings.Builder
+	b.WriteString("report:\n")
+	for _, s := range r.Steps {
+		if s.Wrapped {
+			b.WriteString("  line " + itoa(s.Line) + " wrapped: " + s.Name + "\n")
+		} else {
+			b.WriteString("  line " + itoa(s.Line) + " left as is (" + s.Reason + "): " + s.Name + "\n")
+		}
+	}
+	return b.String()
+}
+
+// describeError renders an error with the Dockerfile lines it points at.
+func describeError(err error) string {
+	var lines []string
+	for _, src := range errdefs.Sources(err) {
+		for _, r := range src.Ranges {
+			lines = append(lines, src.Info.Filename+":"+itoa(int(r.Start.Line)))
+		}
+	}
+	var el *parser.LocationError
+	if errors.As(err, &el) {
+		for _, ranges := range el.Locations {
+			for _, r := range ranges {
+				lines = append(lines, "line "+itoa(r.Start.Line))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return err.Error() + "\n"
+	}
+	return strings.Join(lines, ", ") + ": " + err.Error() + "\n"
+}
+
+func compareGolden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./frontend -run TestGolden -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (go test ./frontend -run TestGolden -update rewrites it)\n--- got:\n%s\n--- want:\n%s", file, got, want)
+	}
+}
+
+// checkInvariants holds for every case: same op count; every op identical to
+// upstream's but for its input digests, except wrapped RUNs, which gain
+// exactly the loader in front of their argv and one secret mount; no wrapped
+// step means byte-identical to upstream; a second pass changes nothing.
+func checkInvariants(t *testing.T, before, after *pb.Definition, report *llb.Report, buildArg string) {
+	t.Helper()
+	if len(before.Def) != len(after.Def) {
+		t.Fatalf("op count %d, upstream %d", len(after.Def), len(before.Def))
+	}
+	if report.Wrapped() == 0 && !proto.Equal(before, after) {
+		t.Errorf("nothing wrapped, yet the definition differs from upstream's")
+	}
+	wrapped := map[string]bool{}
+	for _, s := range report.Steps {
+		if s.Wrapped {
+			wrapped[s.Digest.String()] = true
+		}
+	}
+	for i := range before.Def {
+		b, a := parseOp(t, before.Def[i]), parseOp(t, after.Def[i])
+		dgst := digestOf(after.Def[i])
+		for _, in := range append(a.Inputs, b.Inputs...) {
+			in.Digest = ""
+		}
+		if !wrapped[dgst] {
+			if !proto.Equal(a, b) {
+				t.Errorf("op %d changed but is not a wrapped RUN", i)
+			}
+			continue
+		}
+		ae, be := a.GetExec(), b.GetExec()
+		if n := len(ae.Meta.Args) - len(be.Meta.Args); n != 4 || !slices.Equal(ae.Meta.Args[n:], be.Meta.Args) || !isLoader(ae.Meta.Args[2]) {
+			t.Errorf("op %d: args %q are not the loader in front of %q", i, ae.Meta.Args, be.Meta.Args)
+		}
+		secrets := 0
+		for _, m := range ae.Mounts {
+			if m.MountType == pb.MountType_SECRET && m.SecretOpt.Mode == llb.SecretMode && m.SecretOpt.Optional {
+				secrets++
+			}
+		}
+		if secrets != 1 || len(ae.Mounts) != len(be.Mounts)+1 {
+			t.Errorf("op %d: %d secret mounts of the pass among %d mounts (upstream %d)", i, secrets, len(ae.Mounts), len(be.Mounts))
+		}
+		ae.Meta.Args, be.Meta.Args = nil, nil
+		ae.Mounts = ae.Mounts[:len(be.Mounts)]
+		if !proto.Equal(a, b) {
+			t.Errorf("op %d: wrapped RUN changed beyond its args and the secret mount", i)
+		}
+		if !after.Metadata[dgst].Caps[string(pb.CapExecMountSecret)] {
+			t.Errorf("op %d: wrapped RUN does not require cap %s", i, pb.CapExecMountSecret)
+		}
+	}
+	again, report2, err := NewRewriter(nil, buildArg).Wrap(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(again, after) {
+		t.Errorf("a second pass changed the definition")
+	}
+	if report2.Wrapped() != 0 {
+		t.Errorf("a second pass wrapped %d steps", report2.Wrapped())
+	}
+}
+
+// checkDeterminism converts 100 times: the bytes are the cache key.
+func checkDeterminism(t *testing.T, dt []byte, opt dockerfile2llb.ConvertOpt, want *pb.Definition) {
+	t.Helper()
+	wantBytes, err := want.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		got, _, err := Convert(t.Context(), dt, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(got.Def, want.Def, bytes.Equal) {
+			t.Fatal("conversion is not deterministic: Def differs")
+		}
+		gotBytes, err := got.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(gotBytes, wantBytes) && !proto.Equal(got, want) {
+			t.Fatal("conversion is not deterministic: metadata differs")
+		}
+	}
+}
+
+func parseOp(t *testing.T, dt []byte) *pb.Op {
+	t.Helper()
+	var op pb.Op
+	if err := op.Unmarshal(dt); err != nil {
+		t.Fatal(err)
+	}
+	return &op
+}
