@@ -20,7 +20,9 @@ const LoaderVersion = 1
 //     `. file` boilerplate does (quotes, multi-line values, `export K=v`,
 //     comments), but with errexit and stderr discarded: a malformed file
 //     (`TOKEN=abc def` would run `def`) fails the step with a message that
-//     names the secret id and never prints any part of a value.
+//     names the secret id and never prints any part of a value. The message
+//     goes to a copy of stderr (fd 3): bash exits on a syntax error in a
+//     sourced file with the discarded stderr still in place.
 //   - A file whose first line ends in CR is read line by line with builtins
 //     only (no tr or sed needed in the image) and each line, its CR dropped,
 //     is evaluated on its own: CRLF files work, one assignment per line.
@@ -30,12 +32,13 @@ const LoaderVersion = 1
 // validated by the configuration to need no quoting.
 const loaderV1 = `if [ -r @PATH@ ]; then ` +
 	`IFS= read -r _dotenv_l < @PATH@ || :; ` +
-	`trap 'echo "` + LoaderName + `: secret @ID@ is not a valid dotenv file (values are not shown)" >&2; exit 1' EXIT; ` +
+	`exec 3>&2 2>/dev/null; ` +
+	`trap 'echo "` + LoaderName + `: secret @ID@ is not a valid dotenv file (values are not shown)" >&3; exit 1' EXIT; ` +
 	`set -ae; ` +
 	`case $_dotenv_l in *` + "\r" + `) ` +
-	`while IFS= read -r _dotenv_l || [ -n "$_dotenv_l" ]; do eval "${_dotenv_l%` + "\r" + `}" 2>/dev/null; done < @PATH@;; ` +
-	`*) . @PATH@ 2>/dev/null;; esac; ` +
-	`set +ae; trap - EXIT; unset _dotenv_l; ` +
+	`while IFS= read -r _dotenv_l || [ -n "$_dotenv_l" ]; do eval "${_dotenv_l%` + "\r" + `}"; done < @PATH@;; ` +
+	`*) . @PATH@;; esac; ` +
+	`set +ae; trap - EXIT; exec 2>&3 3>&-; unset _dotenv_l; ` +
 	`@MISSING@` +
 	`fi; exec "$@"`
 

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestApply(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Config
+	}{
+		{"required", Config{ID: "_env", Required: true}},
+		{"required=false", Config{ID: "_env"}},
+		{"off", Config{ID: "_env", Off: true}},
+		{"OFF=1", Config{ID: "_env", Off: true}},
+		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Target: "/etc/secrets/.env"}},
+		{"stage=Build,stage=test", Config{ID: "_env", Stages: []string{"build", "test"}}},
+	}
+	for _, tc := range cases {
+		got, err := Default().Apply(tc.in)
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: got %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestApplyLayers: later settings win key by key; a stage key replaces the
+// earlier list instead of adding to it.
+func TestApplyLayers(t *testing.T) {
+	c, err := Default().Apply("stage=a,stage=b,required")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = c.Apply("id=x"); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Config{ID: "x", Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
+		t.Errorf("got %+v, want %+v", c, want)
+	}
+	if c, err = c.Apply("stage=c"); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Stages, []string{"c"}) {
+		t.Errorf("stages %v, want [c]", c.Stages)
+	}
+	if got := c.MountTarget(); got != "/run/secrets/x" {
+		t.Errorf("default target %s", got)
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	cases := map[string]string{
+		"":                "empty setting",
+		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off)`,
+		"required=maybe":  `required: "maybe" is not a boolean`,
+		"id=":             "id: empty value",
+		"id=a b":          `id: "a b" is not a secret id`,
+		"id=$(x)":         `id: "$(x)" is not a secret id`,
+		"target=relative": `target: "relative" is not a clean absolute path`,
+		"target=/a/../b":  `target: "/a/../b" is not a clean absolute path`,
+		"target=/a;rm":    `target: "/a;rm" is not a clean absolute path`,
+		"target=/":        `target: "/" is not a clean absolute path`,
+		"stage":           "stage: needs a stage name",
+		"required,,off":   "empty key",
+	}
+	for in, want := range cases {
+		_, err := Default().Apply(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+	fstypes "github.com/tonistiigi/fsutil/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// fakeClient is a gateway client that serves one Dockerfile, answers image
+// lookups with a minimal config, and records every Solve. It embeds the
+// interface, as upstream's fakes do, and implements only what Build uses.
+type fakeClient struct {
+	client.Client
+	dockerfile string
+	opts       map[string]string
+	solveErr   error // returned by solves of definitions with an exec
+
+	mu     sync.Mutex
+	solves []client.SolveRequest
+}
+
+func (c *fakeClient) BuildOpts() client.BuildOpts {
+	return client.BuildOpts{
+		Opts:      c.opts,
+		SessionID: "test-session",
+		Workers:   []client.WorkerInfo{{ID: "w", Platforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}}},
+		Product:   "test",
+		LLBCaps:   pb.Caps.CapSet(pb.Caps.All()),
+		Caps:      gwpb.Caps.CapSet(gwpb.Caps.All()),
+	}
+}
+
+func (c *fakeClient) Solve(_ context.Context, req client.SolveRequest) (*client.Result, error) {
+	c.mu.Lock()
+	c.solves = append(c.solves, req)
+	c.mu.Unlock()
+	if c.solveErr != nil && req.Definition != nil && len(execs(nil, req.Definition)) > 0 {
+		return nil, c.solveErr
+	}
+	res := client.NewResult()
+	res.SetRef(&fakeRef{dockerfile: c.dockerfile})
+	return res, nil
+}
+
+func (c *fakeClient) ResolveSourceMetadata(_ context.Context, op *pb.SourceOp, _ sourceresolver.Opt) (*sourceresolver.MetaResponse, error) {
+	cfg, err := json.Marshal(ocispecs.Image{
+		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Config:   ocispecs.ImageConfig{Entrypoint: []string{"/scan"}, Env: []string{"PATH=/bin"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sourceresolver.MetaResponse{Op: op, Image: &sourceresolver.ResolveImageResponse{
+		Digest: digest.FromBytes(cfg), Config: cfg,
+	}}, nil
+}
+
+func (c *fakeClient) Inputs(context.Context) (map[string]bkllb.State, error) { return nil, nil }
+
+func (c *fakeClient) Warn(context.Context, digest.Digest, string, client.WarnOpts) error { return nil }
+
+type fakeRef struct {
+	client.Reference
+	dockerfile string
+}
+
+func (r *fakeRef) ReadFile(_ context.Context, req client.ReadRequest) ([]byte, error) {
+	if req.Filename == "Dockerfile" {
+		return []byte(r.dockerfile), nil
+	}
+	return nil, status.Error(codes.NotFound, req.Filename+": not found")
+}
+
+func (r *fakeRef) StatFile(context.Context, client.StatRequest) (*fstypes.Stat, error) {
+	return nil, status.Error(codes.NotFound, "not found")
+}
+
+func (r *fakeRef) ToState() (bkllb.State, error) { return bkllb.Scratch(), nil }
+
+func (r *fakeRef) Evaluate(context.Context) error { return nil }
+
+// execs returns the exec ops of def whose description matches match (all
+// when nil), by digest.
+func execs(t *testing.T, def *pb.Definition) map[string]*pb.ExecOp {
+	out := map[string]*pb.ExecOp{}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.Unmarshal(dt); err != nil {
+			if t != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}
+		if e := op.GetExec(); e != nil {
+			out[digest.FromBytes(dt).String()] = e
+		}
+	}
+	return out
+}
+
+const sbomDockerfile = `FROM scratch
+RUN echo one
+RUN echo two
+`
+
+// TestBuildWrapsEverySolve: with an SBOM attestation requested, the
+// scanner's solve embeds the RUN steps again; they must carry the same
+// digests as in the main solve (or they would run twice), while the
+// scanner's own exec is left alone.
+func TestBuildWrapsEverySolve(t *testing.T) {
+	c := &fakeClient{dockerfile: sbomDockerfile, opts: map[string]string{"attest:sbom": ""}}
+	if _, err := Build(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	var main, scan map[string]*pb.ExecOp
+	for _, req := range c.solves {
+		if req.Definition == nil {
+			continue
+		}
+		ex := execs(t, req.Definition)
+		switch {
+		case len(ex) == 2:
+			main = ex
+		case len(ex) == 3:
+			scan = ex
+		}
+	}
+	if main == nil || scan == nil {
+		t.Fatalf("expected a main solve with 2 execs and a scanner solve with 3, got %d solves", len(c.solves))
+	}
+	for d, e := range main {
+		if e.Meta.Args[3] != llb.LoaderName {
+			t.Errorf("main solve: RUN %s not wrapped: %q", d, e.Meta.Args)
+		}
+		if _, ok := scan[d]; !ok {
+			t.Errorf("scanner solve lacks RUN %s of the main solve: it would run twice", d)
+		}
+	}
+	for d, e := range scan {
+		if _, ok := main[d]; !ok && len(e.Meta.Args) > 3 && e.Meta.Args[3] == llb.LoaderName {
+			t.Errorf("the scanner's exec was wrapped: %q", e.Meta.Args)
+		}
+	}
+}
+
+// TestSolvePassesThrough: a solve without a definition (a frontend forward)
+// reaches BuildKit as it was.
+func TestSolvePassesThrough(t *testing.T) {
+	c := &fakeClient{dockerfile: sbomDockerfile}
+	req := client.SolveRequest{Frontend: "gateway.v0", FrontendOpt: map[string]string{"source": "x"}}
+	if _, err := NewRewriter(c, "").Solve(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	got := c.solves[0]
+	if got.Frontend != "gateway.v0" || got.FrontendOpt["source"] != "x" || got.Definition != nil {
+		t.Errorf("request changed: %+v", got)
+	}
+}
+
+// TestFailedRunNamesUserCommand: BuildKit's error for a failing RUN quotes
+// the argv; the user must see their command, and keep the exit code and the
+// Dockerfile line.
+func TestFailedRunNamesUserCommand(t *testing.T) {
+	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, e := range execs(t, def) {
+		args = e.Meta.Args
+	}
+	daemonErr := errors.Wrapf(&gwpb.ExitError{ExitCode: 3}, "process %q did not complete successfully", strings.Join(args, " "))
+	src := &errdefs.Source{Info: def.Source.Infos[0], Ranges: []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}}
+	c := &fakeClient{dockerfile: sbomDockerfile, solveErr: errdefs.WithSource(daemonErr, src)}
+	_, err = Build(t.Context(), c)
+	if err == nil {
+		t.Fatal("build succeeded")
+	}
+	want := `process "/bin/sh -c echo ` // one or two, whichever failed first
+	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), llb.LoaderName) {
+		t.Errorf("error %q does not name the user's command alone", err)
+	}
+	var exit *gwpb.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode != 3 {
+		t.Errorf("exit code lost: %v", err)
+	}
+	if srcs := errdefs.Sources(err); len(srcs) != 1 || srcs[0].Ranges[0].Start.Line != 2 {
+		t.Errorf("Dockerfile location lost: %+v", srcs)
+	}
+}
+
+// TestConvertLLBSubrequest: `--call convertllb` shows the wrapped RUNs.
+func TestConvertLLBSubrequest(t *testing.T) {
+	c := &fakeClient{dockerfile: sbomDockerfile, opts: map[string]string{"requestid": "frontend.convertllb"}}
+	res, err := Build(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := parseConvertLLB(res.Metadata[resultJSON])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := execs(t, def)
+	if len(ex) != 2 {
+		t.Fatalf("%d execs in convertllb result, want 2", len(ex))
+	}
+	for _, e := range ex {
+		if e.Meta.Args[3] != llb.LoaderName || e.Mounts[len(e.Mounts)-1].SecretOpt.GetID() != "_env" {
+			t.Errorf("convertllb shows an unwrapped RUN: %q", e.Meta.Args)
+		}
+	}
+	if _, err := formatConvertLLB(def); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadBuildArg(t *testing.T) {
+	c := &fakeClient{dockerfile: sbomDockerfile, opts: map[string]string{"build-arg:BUILDKIT_DOTENV": "requird"}}
+	_, err := Build(t.Context(), c)
+	if err == nil || !strings.Contains(err.Error(), `invalid build-arg BUILDKIT_DOTENV: unknown key "requird"`) {
+		t.Errorf("error %v", err)
+	}
+	if len(c.solves) != 0 {
+		t.Errorf("solved %d times before rejecting the setting", len(c.solves))
+	}
+}
+
+// TestBadDirectiveHasSource: the error carries the Dockerfile line, so that
+// clients print the excerpt.
+func TestBadDirectiveHasSource(t *testing.T) {
+	c := &fakeClient{dockerfile: "# dotenv=stage=nope\nFROM scratch\nRUN true\n"}
+	_, err := Build(t.Context(), c)
+	srcs := errdefs.Sources(err)
+	if err == nil || len(srcs) == 0 || srcs[0].Ranges[0].Start.Line != 1 || !strings.Contains(err.Error(), `stage "nope"`) {
+		t.Errorf("error %v, sources %+v", err, srcs)
+	}
+}

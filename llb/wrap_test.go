@@ -1,0 +1,194 @@
+package llb
+
+import (
+	"bytes"
+	"slices"
+	"sync"
+	"testing"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/proto"
+)
+
+const testDockerfile = `FROM scratch AS deps
+RUN echo deps
+FROM scratch
+COPY --from=deps / /deps
+RUN echo one
+RUN ["echo", "two"]
+`
+
+var defaultSecret = Secret{ID: "_env", Target: "/run/secrets/_env"}
+
+func wrapAll(Run) (Secret, string, error) { return defaultSecret, "", nil }
+
+// convert is what upstream's frontend solves for dt.
+func convert(t testing.TB, dt string) *pb.Definition {
+	t.Helper()
+	caps := pb.Caps.CapSet(pb.Caps.All())
+	res, err := dockerfile2llb.Dockerfile2LLB(t.Context(), []byte(dt), dockerfile2llb.ConvertOpt{
+		LLBCaps:   &caps,
+		SourceMap: bkllb.NewSourceMap(nil, "Dockerfile", "Dockerfile", []byte(dt)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.State.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def.ToPB()
+}
+
+func TestWrapKeepsOrderAndRekeys(t *testing.T) {
+	def := convert(t, testDockerfile)
+	orig := proto.Clone(def).(*pb.Definition)
+	out, report, err := Wrap(def, wrapAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(def, orig) {
+		t.Fatal("Wrap modified its input")
+	}
+	if got := report.Wrapped(); got != 3 {
+		t.Fatalf("wrapped %d RUNs, want 3", got)
+	}
+	if lines := stepLines(report); !slices.Equal(lines, []int{2, 5, 6}) {
+		t.Errorf("report lines %v, want [2 5 6]", lines)
+	}
+	digests := map[string]bool{}
+	for i, dt := range out.Def {
+		d := digest.FromBytes(dt).String()
+		digests[d] = true
+		var op pb.Op
+		if err := op.Unmarshal(dt); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range op.Inputs {
+			if !digests[in.Digest] {
+				t.Errorf("op %d: input %s is not an earlier op", i, in.Digest)
+			}
+		}
+	}
+	var last pb.Op
+	if err := last.Unmarshal(out.Def[len(out.Def)-1]); err != nil || last.Op != nil {
+		t.Errorf("the terminal op is not last")
+	}
+	for k := range out.Metadata {
+		if !digests[k] {
+			t.Errorf("metadata key %s is no op", k)
+		}
+	}
+	for k := range out.Source.Locations {
+		if !digests[k] {
+			t.Errorf("location key %s is no op", k)
+		}
+	}
+	if len(out.Metadata) != len(def.Metadata) || len(out.Source.Locations) != len(def.Source.Locations) {
+		t.Errorf("metadata or locations lost: %d/%d, %d/%d", len(out.Metadata), len(def.Metadata), len(out.Source.Locations), len(def.Source.Locations))
+	}
+	for _, s := range report.Steps {
+		if !out.Metadata[s.Digest.String()].Caps[string(pb.CapExecMountSecret)] {
+			t.Errorf("line %d: no %s cap", s.Line, pb.CapExecMountSecret)
+		}
+	}
+}
+
+// TestWrapAnyDefOrder: the convertllb answer is a map; the result must not
+// depend on the order ops come in.
+func TestWrapAnyDefOrder(t *testing.T) {
+	def := convert(t, testDockerfile)
+	want, _, err := Wrap(def, wrapAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := proto.Clone(def).(*pb.Definition)
+	slices.Reverse(rev.Def)
+	got, _, err := Wrap(rev, wrapAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(got.Def)
+	if !proto.Equal(got, want) {
+		t.Error("reversed Def gives other ops")
+	}
+}
+
+func TestWrapPolicy(t *testing.T) {
+	def := convert(t, testDockerfile)
+	out, report, err := Wrap(def, func(r Run) (Secret, string, error) {
+		if r.Line == 5 {
+			return Secret{}, "not this one", nil
+		}
+		if r.Source == nil || r.Source.Filename != "Dockerfile" {
+			t.Errorf("policy got source %v", r.Source)
+		}
+		return defaultSecret, "", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range report.Steps {
+		if s.Wrapped == (s.Line == 5) {
+			t.Errorf("line %d: wrapped %t (%s)", s.Line, s.Wrapped, s.Reason)
+		}
+		if s.Line == 5 && s.Reason != "not this one" {
+			t.Errorf("line 5: reason %q", s.Reason)
+		}
+	}
+	if _, _, err := Wrap(out, func(Run) (Secret, string, error) { return Secret{}, "", errTest }); err != errTest {
+		t.Errorf("policy error not returned: %v", err)
+	}
+}
+
+var errTest = bytes.ErrTooLarge
+
+// TestWrapConcurrent: platforms solve in parallel through one pass.
+func TestWrapConcurrent(t *testing.T) {
+	def := convert(t, testDockerfile)
+	want, _, err := Wrap(def, wrapAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				got, _, err := Wrap(def, wrapAll)
+				if err != nil || !proto.Equal(got, want) {
+					t.Error("concurrent Wrap differs", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestWrapSkipsForeignExecs: an exec without the Dockerfile's RUN
+// description or location (the SBOM scanner's, a frontend's own) is no RUN.
+func TestWrapSkipsForeignExecs(t *testing.T) {
+	st := bkllb.Image("busybox").Run(bkllb.Shlex("scan /"), bkllb.WithCustomName("[sbom] scan")).Root()
+	def, err := st.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, report, err := Wrap(def.ToPB(), wrapAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Steps) != 0 || !proto.Equal(out, def.ToPB()) {
+		t.Errorf("a non-RUN exec was touched: %+v", report.Steps)
+	}
+}
+
+func stepLines(r *Report) []int {
+	var lines []int
+	for _, s := range r.Steps {
+		lines = append(lines, s.Line)
+	}
+	return lines
+}
