@@ -112,10 +112,10 @@ func TestLoaderLoads(t *testing.T) {
 // never prints any part of a value.
 func TestLoaderMalformed(t *testing.T) {
 	for _, content := range []string{
-		"TOKEN=abc s3cr3t-def\n",                  // sh would run s3cr3t-def and print "s3cr3t-def: not found"
+		"TOKEN=abc s3cr3t-def\n",                 // sh would run s3cr3t-def and print "s3cr3t-def: not found"
 		"TOKEN=\"s3cr3t-unterminated\nOTHER=1\n", // syntax error
-		"A=1\r\nTOKEN=abc s3cr3t-def\r\n",         // the same in a CRLF file
-		"TOKEN=s3cr3t-value\nexit 0\n",            // must not skip the RUN with success
+		"A=1\r\nTOKEN=abc s3cr3t-def\r\n",        // the same in a CRLF file
+		"TOKEN=s3cr3t-value\nexit 0\n",           // must not skip the RUN with success
 	} {
 		for sh, r := range runLoader(t, []byte(content), false, "echo", "RAN") {
 			if r.code == 0 || strings.Contains(r.stdout, "RAN") {
