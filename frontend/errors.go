@@ -7,7 +7,6 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"github.com/pkg/errors"
-	"google.golang.org/grpc/status"
 )
 
 // cleanError rewrites the message of a failed solve so that a failing RUN
@@ -30,7 +29,7 @@ func cleanError(err error) error {
 	}
 	// ToGRPC lists details outermost first and FromGRPC wraps them in that
 	// order, so the innermost is wrapped first.
-	out := status.Error(grpcerrors.Code(err), clean)
+	out := grpcerrors.WrapCode(errors.New(clean), grpcerrors.Code(err))
 	for _, d := range details {
 		out = d.WrapError(out)
 	}

@@ -72,11 +72,17 @@ func NewRewriter(c client.Client, buildArg string) *Rewriter {
 // so that it names the user's command rather than the loader.
 func (r *Rewriter) Solve(ctx context.Context, req client.SolveRequest) (*client.Result, error) {
 	if req.Definition != nil && len(req.Definition.Def) > 0 {
-		def, _, err := r.Wrap(req.Definition)
+		def, report, err := r.Wrap(req.Definition)
 		if err != nil {
 			return nil, err
 		}
 		req.Definition = def
+		// A solve is lazy: without Evaluate, a failing RUN would fail after
+		// Build returned, and its error would reach the user without passing
+		// here. Evaluating now costs nothing more: the result is needed.
+		if report.Wrapped() > 0 {
+			req.Evaluate = true
+		}
 	}
 	res, err := r.Client.Solve(ctx, req)
 	if err != nil {

@@ -1,0 +1,300 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// seedEnv is the dotenv file of the platform's page (../shared/seed/).
+const seedEnv = `PIP_INSTALL_ARG="--index-url https://__token__:tok-123@gitlab.example.com/api/v4/groups/42/-/packages/pypi/simple"
+OTHER_ENV_VAR="Something else"
+`
+
+const header = "# syntax={{.Frontend}}\n"
+
+// expectFiles checks exported files by name and exact content.
+func expectFiles(t *testing.T, dir string, want map[string]string) {
+	t.Helper()
+	for name, content := range want {
+		if got := readFile(t, filepath.Join(dir, name)); got != content {
+			t.Errorf("%s: got %q, want %q", name, got, content)
+		}
+	}
+}
+
+// TestVariablesArrive: shell form, exec form, heredocs with and without a
+// shebang all see the variables, exactly as the dotenv file wrote them.
+func TestVariablesArrive(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS build
+ENV FROM_ENV=image
+RUN echo "$OTHER_ENV_VAR" > /shell.txt
+RUN ["/bin/sh", "-c", "printenv OTHER_ENV_VAR > /exec.txt"]
+RUN <<EOT
+echo "$OTHER_ENV_VAR" > /heredoc.txt
+EOT
+RUN <<EOT
+#!/bin/sh
+printenv OTHER_ENV_VAR > /shebang.txt
+EOT
+RUN test "$PIP_INSTALL_ARG" = "--index-url https://__token__:tok-123@gitlab.example.com/api/v4/groups/42/-/packages/pypi/simple" && echo match > /pip.txt
+RUN echo "$FROM_ENV" > /env.txt
+FROM scratch
+COPY --from=build /*.txt /
+`})
+	out := p.exported("--secret", "id=_env,src=.env")
+	expectFiles(t, out, map[string]string{
+		"shell.txt":   "Something else\n",
+		"exec.txt":    "Something else\n",
+		"heredoc.txt": "Something else\n",
+		"shebang.txt": "Something else\n",
+		"pip.txt":     "match\n",
+		"env.txt":     "image\n",
+	})
+}
+
+// TestWithoutSecret: no --secret, the build works and the variables are
+// unset; with required it fails, naming the id and how to pass it.
+func TestWithoutSecret(t *testing.T) {
+	s := getStack(t)
+	df := `FROM {{.Base}} AS build
+RUN echo "${OTHER_ENV_VAR-unset}" > /out.txt
+FROM scratch
+COPY --from=build /out.txt /
+`
+	p := s.project(t, map[string]string{"Dockerfile": header + df})
+	expectFiles(t, p.exported(), map[string]string{"out.txt": "unset\n"})
+
+	p = s.project(t, map[string]string{"Dockerfile": header + "# dotenv=required\n" + df})
+	out, err := p.buildErr()
+	if err == nil {
+		t.Fatalf("required secret missing, yet the build succeeded:\n%s", out)
+	}
+	if want := "secret _env is required: pass it with --secret id=_env,src="; !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+// TestUserAndShell: a non-root USER reads the variables; a SHELL
+// instruction is still the shell that runs the command.
+func TestUserAndShell(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS build
+RUN printf '#!/bin/sh\necho via-myshell >> /tmp/myshell.log\nexec /bin/sh "$@"\n' > /myshell && chmod 755 /myshell && chmod 1777 /tmp
+SHELL ["/myshell", "-c"]
+RUN echo "$OTHER_ENV_VAR" > /tmp/shell.txt
+USER 1000
+RUN echo "$(id -u) $OTHER_ENV_VAR" > /tmp/user.txt
+FROM scratch
+COPY --from=build /tmp/*.txt /tmp/*.log /
+`})
+	expectFiles(t, p.exported("--secret", "id=_env,src=.env"), map[string]string{
+		"shell.txt":   "Something else\n",
+		"user.txt":    "1000 Something else\n",
+		"myshell.log": "via-myshell\nvia-myshell\n",
+	})
+}
+
+// TestFailingRun: the exit code is kept and the error names the user's
+// command and its Dockerfile line, not the loader.
+func TestFailingRun(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}}
+RUN echo fine
+RUN echo "failing on purpose"; exit 3
+`})
+	out, err := p.buildErr("--secret", "id=_env,src=.env")
+	if err == nil {
+		t.Fatalf("the build succeeded:\n%s", out)
+	}
+	final := lastErrorLine(out)
+	if want := `process "/bin/sh -c echo \"failing on purpose\"; exit 3" did not complete successfully: exit code: 3`; !strings.Contains(final, want) {
+		t.Errorf("final error %q lacks %q", final, want)
+	}
+	if strings.Contains(final, "dockerfile-dotenv") {
+		t.Errorf("final error shows the loader: %q", final)
+	}
+	if !regexp.MustCompile(`(?m)^Dockerfile:4$`).MatchString(out) || !strings.Contains(out, `>>> RUN echo "failing on purpose"; exit 3`) {
+		t.Errorf("output does not point at Dockerfile line 4:\n%s", out)
+	}
+}
+
+func lastErrorLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "ERROR: ") {
+			return lines[i]
+		}
+	}
+	return ""
+}
+
+// TestBoilerplateOptOutStages: the seed's boilerplate Dockerfile builds
+// unchanged; a `# dotenv=off` RUN and RUNs of stages outside stage= run
+// without the variables.
+func TestBoilerplateOptOutStages(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `# dotenv=stage=build
+FROM {{.Base}} AS build
+RUN --mount=type=secret,id=_env,dst=/etc/secrets/.env . /etc/secrets/.env \
+    && echo "$OTHER_ENV_VAR" > /boilerplate.txt
+RUN echo "${OTHER_ENV_VAR-unset}" > /wrapped.txt
+# dotenv=off
+RUN echo "${OTHER_ENV_VAR-unset}" > /opted-out.txt
+
+FROM {{.Base}} AS other
+RUN echo "${OTHER_ENV_VAR-unset}" > /other-stage.txt
+
+FROM scratch
+COPY --from=build /*.txt /
+COPY --from=other /other-stage.txt /
+`})
+	expectFiles(t, p.exported("--secret", "id=_env,src=.env"), map[string]string{
+		"boilerplate.txt": "Something else\n",
+		"wrapped.txt":     "Something else\n",
+		"opted-out.txt":   "unset\n",
+		"other-stage.txt": "unset\n",
+	})
+}
+
+// TestMultiStageTargetArgsContexts: COPY --from, --target, build-args and a
+// named --build-context (which needs the contexts cap label on the image).
+func TestMultiStageTargetArgsContexts(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "extra/extra.txt": "from the named context\n", "Dockerfile": header + `FROM {{.Base}} AS deps
+ARG GREETING=hello
+RUN echo "$GREETING, $OTHER_ENV_VAR" > /deps.txt
+
+FROM {{.Base}} AS app
+COPY --from=deps /deps.txt /
+COPY --from=extra /extra.txt /
+RUN cat /deps.txt /extra.txt > /app.txt
+
+FROM scratch AS final
+COPY --from=app /app.txt /
+
+FROM {{.Base}} AS never
+RUN exit 1
+`})
+	out := p.exported("--secret", "id=_env,src=.env", "--target", "final", "--build-arg", "GREETING=hi",
+		"--build-context", "extra="+p.path("extra"))
+	expectFiles(t, out, map[string]string{"app.txt": "hi, Something else\nfrom the named context\n"})
+}
+
+// TestMultiPlatform: both platforms run natively here and both get the
+// variables.
+func TestMultiPlatform(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS build
+ARG TARGETARCH
+RUN echo "$TARGETARCH $OTHER_ENV_VAR" > /platform.txt
+FROM scratch
+COPY --from=build /platform.txt /
+`})
+	out := p.exported("--secret", "id=_env,src=.env", "--platform", "linux/amd64,linux/386")
+	expectFiles(t, out, map[string]string{
+		"linux_amd64/platform.txt": "amd64 Something else\n",
+		"linux_386/platform.txt":   "386 Something else\n",
+	})
+}
+
+// TestSubrequests: outline, targets and lint answer as upstream's do;
+// convertllb shows the wrapped RUNs.
+func TestSubrequests(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{"Dockerfile": header + `FROM {{.Base}} AS deps
+# Greeting to print.
+ARG GREETING=hello
+RUN echo "$GREETING"
+
+# The app.
+FROM deps AS app
+`})
+	outline := p.build("--call", "outline")
+	if !strings.Contains(outline, "GREETING") || !strings.Contains(outline, "Greeting to print.") {
+		t.Errorf("outline lacks the ARG:\n%s", outline)
+	}
+	targets := p.build("--call", "targets")
+	if !strings.Contains(targets, "deps") || !strings.Contains(targets, "app") {
+		t.Errorf("targets lacks the stages:\n%s", targets)
+	}
+	check := p.build("--check")
+	if !strings.Contains(check, "no warnings found") {
+		t.Errorf("check:\n%s", check)
+	}
+	llb := p.build("--call", "convertllb,format=json")
+	if !strings.Contains(llb, `"dockerfile-dotenv"`) || !strings.Contains(llb, `"_env"`) {
+		t.Errorf("convertllb does not show the wrapped RUN:\n%s", llb)
+	}
+}
+
+// TestBuildctlAndBake: the other clients, buildctl through gateway.v0 and
+// buildx bake, pass the secret the normal way.
+func TestBuildctlAndBake(t *testing.T) {
+	s := getStack(t)
+	df := `FROM {{.Base}} AS build
+RUN echo "$OTHER_ENV_VAR" > /out.txt
+FROM scratch
+COPY --from=build /out.txt /
+`
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": df, "docker-bake.hcl": `target "default" {
+  secret = ["id=_env,src=.env"]
+  args = { BUILDKIT_SYNTAX = "{{.Frontend}}" }
+  output = ["type=local,dest=bake-out"]
+}
+`})
+	dest := filepath.Join(t.TempDir(), "out")
+	if out, err := p.run("buildctl", "build", "--frontend", "gateway.v0", "--opt", "source="+s.Frontend,
+		"--local", "context=.", "--local", "dockerfile=.", "--secret", "id=_env,src=.env",
+		"--output", "type=local,dest="+dest); err != nil {
+		t.Fatalf("buildctl: %v\n%s", err, out)
+	}
+	expectFiles(t, dest, map[string]string{"out.txt": "Something else\n"})
+
+	if out, err := p.run("docker", "buildx", "bake", "--progress=plain"); err != nil {
+		t.Fatalf("bake: %v\n%s", err, out)
+	}
+	expectFiles(t, p.path("bake-out"), map[string]string{"out.txt": "Something else\n"})
+}
+
+// TestCache: a changed _env does not rebuild (BuildKit keeps secrets out of
+// cache keys), and the same Dockerfile gives the same LLB digests.
+func TestCache(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS build
+RUN echo "$OTHER_ENV_VAR" > /one.txt
+RUN echo "$OTHER_ENV_VAR" > /two.txt
+FROM scratch
+COPY --from=build /*.txt /
+`})
+	p.build("--secret", "id=_env,src=.env")
+	if err := os.WriteFile(p.path(".env"), []byte("OTHER_ENV_VAR=rotated\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := p.build("--secret", "id=_env,src=.env")
+	for _, run := range []string{"RUN echo \"$OTHER_ENV_VAR\" > /one.txt", "RUN echo \"$OTHER_ENV_VAR\" > /two.txt"} {
+		if !stepCached(out, run) {
+			t.Errorf("%s was not CACHED after the secret changed:\n%s", run, out)
+		}
+	}
+
+	first, second := p.build("--call", "convertllb,format=json"), p.build("--call", "convertllb,format=json")
+	digests := regexp.MustCompile(`"sha256:[0-9a-f]{64}"`)
+	if a, b := digests.FindAllString(first, -1), digests.FindAllString(second, -1); len(a) == 0 || strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Errorf("two conversions of the same Dockerfile differ:\n%v\n%v", a, b)
+	}
+}
+
+// stepCached tells whether the plain progress shows the step named run as CACHED.
+func stepCached(out, run string) bool {
+	re := regexp.MustCompile(`(?m)^#(\d+) \[[^\]]*\] ` + regexp.QuoteMeta(run) + `$`)
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
+		if strings.Contains(out, "#"+m[1]+" CACHED\n") {
+			return true
+		}
+	}
+	return false
+}
