@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,13 +35,13 @@ func TestVariablesArrive(t *testing.T) {
 	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS build
 ENV FROM_ENV=image
 RUN echo "$OTHER_ENV_VAR" > /shell.txt
-RUN ["/bin/sh", "-c", "printenv OTHER_ENV_VAR > /exec.txt"]
+RUN ["/bin/sh", "-c", "echo \"$OTHER_ENV_VAR\" > /exec.txt"]
 RUN <<EOT
 echo "$OTHER_ENV_VAR" > /heredoc.txt
 EOT
 RUN <<EOT
 #!/bin/sh
-printenv OTHER_ENV_VAR > /shebang.txt
+echo "$OTHER_ENV_VAR" > /shebang.txt
 EOT
 RUN test "$PIP_INSTALL_ARG" = "--index-url https://__token__:tok-123@gitlab.example.com/api/v4/groups/42/-/packages/pypi/simple" && echo match > /pip.txt
 RUN echo "$FROM_ENV" > /env.txt
@@ -83,7 +86,8 @@ COPY --from=build /out.txt /
 func TestUserAndShell(t *testing.T) {
 	s := getStack(t)
 	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS build
-RUN printf '#!/bin/sh\necho via-myshell >> /tmp/myshell.log\nexec /bin/sh "$@"\n' > /myshell && chmod 755 /myshell && chmod 1777 /tmp
+RUN printf '#!/bin/sh\necho via-myshell >> /tmp/myshell.log\nexec /bin/sh "$@"\n' > /myshell && chmod 755 /myshell \
+    && chmod 1777 /tmp && touch /tmp/myshell.log && chmod 666 /tmp/myshell.log
 SHELL ["/myshell", "-c"]
 RUN echo "$OTHER_ENV_VAR" > /tmp/shell.txt
 USER 1000
@@ -201,34 +205,56 @@ COPY --from=build /platform.txt /
 	})
 }
 
-// TestSubrequests: outline, targets and lint answer as upstream's do;
-// convertllb shows the wrapped RUNs.
+// TestSubrequests: outline, targets and lint answer exactly as upstream's
+// frontend of the same version (the daemon's builtin one) does; convertllb
+// shows the wrapped RUNs.
 func TestSubrequests(t *testing.T) {
 	s := getStack(t)
-	p := s.project(t, map[string]string{"Dockerfile": header + `FROM {{.Base}} AS deps
-# Greeting to print.
+	df := `FROM {{.Base}} AS deps
+# GREETING is the greeting to print.
 ARG GREETING=hello
 RUN echo "$GREETING"
 
-# The app.
+# app is the app.
 FROM deps AS app
-`})
-	outline := p.build("--call", "outline")
-	if !strings.Contains(outline, "GREETING") || !strings.Contains(outline, "Greeting to print.") {
-		t.Errorf("outline lacks the ARG:\n%s", outline)
+`
+	p := s.project(t, map[string]string{"Dockerfile": header + df})
+	// The daemon's builtin frontend, with the same line numbers.
+	upstream := s.project(t, map[string]string{"Dockerfile": "# no syntax line: the builtin frontend\n" + df})
+	for _, call := range []string{"outline", "targets", "outline,format=json", "targets,format=json"} {
+		got, want := p.call(call), upstream.call(call)
+		if strings.HasSuffix(call, "json") {
+			got, want = withoutSources(t, got), withoutSources(t, want)
+		}
+		if got != want {
+			t.Errorf("--call %s differs from upstream's:\n%s\nupstream:\n%s", call, got, want)
+		}
+		if !strings.Contains(got, "app") {
+			t.Errorf("--call %s lacks the target:\n%s", call, got)
+		}
 	}
-	targets := p.build("--call", "targets")
-	if !strings.Contains(targets, "deps") || !strings.Contains(targets, "app") {
-		t.Errorf("targets lacks the stages:\n%s", targets)
+	if got := p.call("check"); !strings.Contains(got, "no warnings found") {
+		t.Errorf("--check:\n%s", got)
 	}
-	check := p.build("--check")
-	if !strings.Contains(check, "no warnings found") {
-		t.Errorf("check:\n%s", check)
+	if got := p.call("convertllb,format=json"); !strings.Contains(got, `"dockerfile-dotenv"`) || !strings.Contains(got, `"_env"`) {
+		t.Errorf("convertllb does not show the wrapped RUN:\n%s", got)
 	}
-	llb := p.build("--call", "convertllb,format=json")
-	if !strings.Contains(llb, `"dockerfile-dotenv"`) || !strings.Contains(llb, `"_env"`) {
-		t.Errorf("convertllb does not show the wrapped RUN:\n%s", llb)
+}
+
+// withoutSources drops the Dockerfile text from a JSON answer: it differs
+// by the syntax line.
+func withoutSources(t *testing.T, answer string) string {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(answer), &v); err != nil {
+		t.Fatalf("%v:\n%s", err, answer)
 	}
+	delete(v, "sources")
+	dt, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt)
 }
 
 // TestBuildctlAndBake: the other clients, buildctl through gateway.v0 and
@@ -281,11 +307,22 @@ COPY --from=build /*.txt /
 		}
 	}
 
-	first, second := p.build("--call", "convertllb,format=json"), p.build("--call", "convertllb,format=json")
-	digests := regexp.MustCompile(`"sha256:[0-9a-f]{64}"`)
-	if a, b := digests.FindAllString(first, -1), digests.FindAllString(second, -1); len(a) == 0 || strings.Join(a, ",") != strings.Join(b, ",") {
-		t.Errorf("two conversions of the same Dockerfile differ:\n%v\n%v", a, b)
+	first, second := opDigests(t, p.call("convertllb,format=json")), opDigests(t, p.call("convertllb,format=json"))
+	if len(first) == 0 || !slices.Equal(first, second) {
+		t.Errorf("two conversions of the same Dockerfile differ:\n%v\n%v", first, second)
 	}
+}
+
+// opDigests returns the sorted op digests of a convertllb answer.
+func opDigests(t *testing.T, out string) []string {
+	t.Helper()
+	var res struct {
+		Def map[string]json.RawMessage `json:"def"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("convertllb answer: %v\n%s", err, out)
+	}
+	return slices.Sorted(maps.Keys(res.Def))
 }
 
 // stepCached tells whether the plain progress shows the step named run as CACHED.

@@ -85,15 +85,18 @@ func (p *project) run(name string, args ...string) (string, error) {
 	p.t.Helper()
 	cmd := exec.CommandContext(p.t.Context(), name, args...)
 	cmd.Dir = p.dir
-	cmd.Env = append(os.Environ(),
+	cmd.Env = p.env()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (p *project) env() []string {
+	return append(os.Environ(),
 		"BUILDKIT_HOST="+p.s.BuildkitHost,
 		"BUILDX_BUILDER="+p.s.Builder,
 		"DOCKER_CONFIG="+p.s.DockerConfig,
-		"BUILDKIT_PROGRESS=plain",
 		"BUILDX_NO_DEFAULT_ATTESTATIONS=1",
 	)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }
 
 // build runs `docker buildx build` and fails the test when it fails.
@@ -110,6 +113,22 @@ func (p *project) build(args ...string) string {
 func (p *project) buildErr(args ...string) (string, error) {
 	p.t.Helper()
 	return p.run("docker", append(append([]string{"buildx", "build", "--progress=plain"}, args...), ".")...)
+}
+
+// call runs `docker buildx build --call CALL ARGS .` and returns its output
+// without progress.
+func (p *project) call(call string, args ...string) string {
+	p.t.Helper()
+	args = append(append([]string{"buildx", "build", "--progress=quiet", "--call", call}, args...), ".")
+	cmd := exec.CommandContext(p.t.Context(), "docker", args...)
+	cmd.Dir = p.dir
+	cmd.Env = p.env()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil && call != "check" {
+		p.t.Fatalf("--call %s: %v\n%s%s", call, err, stdout.String(), stderr.String())
+	}
+	return stdout.String() + stderr.String()
 }
 
 // exported builds with `--output type=local` and returns the output dir.
