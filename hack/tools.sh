@@ -5,10 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 # go_tools MODULE_DIR PACKAGE...: go build PACKAGEs of MODULE_DIR into bin/
-# when a binary is missing or the module's go.mod/go.sum changed since; each
-# MODULE/version.Version in ldflags_version gets the module's version.
+# when a binary is missing or the module's go.mod/go.sum changed since; the
+# Version variable of each package in $version_pkgs is set to its module's.
 go_tools() {
-	local dir=$1 stamp sum pkg mod ldflags= missing=
+	local dir=$1 stamp sum pkg ldflags= missing=
 	shift
 	stamp=$BIN/.$(basename "$dir").sum
 	sum=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum)
@@ -17,17 +17,24 @@ go_tools() {
 		return
 	fi
 	say "building $* (${dir#"$ROOT"/})"
-	for mod in $ldflags_version; do
-		ldflags+=" -X $mod/version.Version=$(go -C "$dir" list -m -f '{{.Version}}' "$mod")"
+	for pkg in $version_pkgs; do
+		ldflags+=" -X $pkg.Version=$(go -C "$dir" list -f '{{.Module.Version}}' "$pkg")"
 	done
 	mkdir -p "$BIN"
 	go -C "$dir" build -trimpath -ldflags="$ldflags" $gcflags -o "$BIN/" "$@"
 	echo "$sum" >"$stamp"
 }
 
+# apt_get ARGS...: apt-get as root, after one apt-get update (with the lists of
+# the foreign architectures we download from; an index that fails is not fatal).
+foreign_archs=(-o APT::Architectures::=i386)
 apt_updated=
 apt_get() {
-	[ -n "$apt_updated" ] || { say "apt-get update"; as_root apt-get -qq "$@" update || true; apt_updated=1; }
+	if [ -z "$apt_updated" ]; then
+		say "apt-get update"
+		as_root apt-get -qq "${foreign_archs[@]}" update || say "apt-get update failed in part: going on"
+		apt_updated=1
+	fi
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq -o APT::Sandbox::User=root "$@"
 }
 
@@ -37,7 +44,7 @@ foreign_busybox() {
 	[ -x "$dir/busybox" ] && return
 	say "fetching busybox-static:$arch"
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt_get -o "APT::Architectures::=$arch" download "busybox-static:$arch")
+	(cd "$tmp" && apt_get "${foreign_archs[@]}" download "busybox-static:$arch")
 	dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
 	mkdir -p "$dir"
 	mv "$tmp/x/bin/busybox" "$dir/busybox"
@@ -45,12 +52,12 @@ foreign_busybox() {
 }
 
 need go "install Go first"
-ldflags_version="github.com/moby/buildkit github.com/docker/buildx" gcflags=
+version_pkgs="github.com/moby/buildkit/version github.com/docker/buildx/version" gcflags=
 go_tools "$ROOT/tools" github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl \
 	github.com/docker/buildx/cmd/buildx github.com/google/go-containerregistry/cmd/crane
 if [ -x "$BIN/docker" ] || ! command -v docker >/dev/null; then
 	# docker/cli has no go.mod: Go would compile it as go1.16 code.
-	ldflags_version=github.com/docker/cli/cli gcflags=-gcflags=github.com/docker/cli/...=-lang=go1.26
+	version_pkgs=github.com/docker/cli/cli/version gcflags=-gcflags=github.com/docker/cli/...=-lang=go1.26
 	go_tools "$ROOT/tools/docker" github.com/docker/cli/cmd/docker
 fi
 
