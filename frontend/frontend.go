@@ -93,10 +93,16 @@ func (r *Rewriter) Solve(ctx context.Context, req client.SolveRequest) (*client.
 
 // Wrap runs the pass over def with the plan of the Dockerfile each RUN comes from.
 func (r *Rewriter) Wrap(def *pb.Definition) (*pb.Definition, *llb.Report, error) {
+	// All RUNs of a definition share its few SourceInfos: look each up once.
+	plans := map[*pb.SourceInfo]*plan.Plan{}
 	return llb.Wrap(def, func(run llb.Run) (llb.Secret, string, error) {
-		p, err := r.plan(run.Source)
-		if err != nil {
-			return llb.Secret{}, "", err
+		p, ok := plans[run.Source]
+		if !ok {
+			var err error
+			if p, err = r.plan(run.Source); err != nil {
+				return llb.Secret{}, "", err
+			}
+			plans[run.Source] = p
 		}
 		return p.Decide(run)
 	})

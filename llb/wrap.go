@@ -8,6 +8,7 @@
 package llb
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/solver/pb"
@@ -79,6 +80,7 @@ func Wrap(def *pb.Definition, policy Policy) (*pb.Definition, *Report, error) {
 		index:   make(map[digest.Digest]int, len(def.Def)),
 		renamed: make(map[digest.Digest]digest.Digest, len(def.Def)),
 		out:     make([][]byte, len(def.Def)),
+		loaders: map[Secret][]string{},
 		report:  &Report{},
 	}
 	for i, dt := range def.Def {
@@ -99,6 +101,7 @@ type wrapper struct {
 	renamed map[digest.Digest]digest.Digest // old digest -> new digest, once visited
 	out     [][]byte                        // new Def, same order
 	wrapped map[digest.Digest]bool          // new digests of wrapped ops
+	loaders map[Secret][]string             // loaderArgs, built once per secret
 	report  *Report
 }
 
@@ -192,7 +195,12 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, bool, error) {
 		return step, true, nil
 	}
 
-	exec.Meta.Args = append(loaderArgs(secret), exec.Meta.Args...)
+	loader, ok := w.loaders[secret]
+	if !ok {
+		loader = loaderArgs(secret)
+		w.loaders[secret] = loader
+	}
+	exec.Meta.Args = append(slices.Clip(loader), exec.Meta.Args...)
 	exec.Mounts = append(exec.Mounts, &pb.Mount{
 		Input:     int64(pb.Empty),
 		Output:    int64(pb.SkipOutput),
