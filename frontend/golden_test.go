@@ -92,9 +92,10 @@ func readOpts(t *testing.T, file string) dockerfile2llb.ConvertOpt {
 	mainContext := bkllb.Local("context", bkllb.SharedKeyHint("context"), bkllb.LocalUniqueID("golden"),
 		bkllb.WithCustomName("[internal] load build context"))
 	opt := dockerfile2llb.ConvertOpt{
-		LLBCaps:     &caps,
-		MainContext: &mainContext,
-		Config:      dockerui.Config{BuildArgs: map[string]string{}},
+		LLBCaps:      &caps,
+		MainContext:  &mainContext,
+		MetaResolver: offlineResolver{},
+		Config:       dockerui.Config{BuildArgs: map[string]string{}},
 	}
 	dt, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
