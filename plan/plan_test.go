@@ -1,0 +1,89 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/pkg/errors"
+)
+
+func decide(t *testing.T, p *Plan, line int) string {
+	t.Helper()
+	s, skip, err := p.Decide(llb.Run{Line: line})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		return "skip: " + skip
+	}
+	return "wrap " + s.ID + " " + s.Target
+}
+
+func TestDecide(t *testing.T) {
+	df := `# syntax=example/dockerfile-dotenv:1
+# dotenv=stage=build,target=/etc/secrets/.env
+FROM busybox AS build
+RUN <<EOT
+# dotenv=off (a shell comment in the script, not ours)
+echo hi
+EOT
+
+RUN echo "wrapped"
+# first comment
+# dotenv=off
+# last comment
+RUN echo "opted out by a comment in the block"
+FROM busybox AS other
+RUN echo "other stage"
+`
+	p, err := New([]byte(df), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[int]string{
+		4:  "wrap _env /etc/secrets/.env",
+		9:  "wrap _env /etc/secrets/.env",
+		13: "skip: opted out on line 11",
+		14: "skip: stage other is not in stage=", // an ONBUILD RUN sits on its FROM line
+		15: "skip: stage other is not in stage=",
+	} {
+		if got := decide(t, p, line); got != want {
+			t.Errorf("line %d: %s, want %s", line, got, want)
+		}
+	}
+}
+
+// TestBuildArgWins: the build-arg applies over the directive, key by key.
+func TestBuildArgWins(t *testing.T) {
+	p, err := New([]byte("# dotenv=required,id=a\nFROM x AS app\nRUN true\n"), "id=b,stage=app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Config.Required || p.Config.ID != "b" || decide(t, p, 3) != "wrap b /run/secrets/b" {
+		t.Errorf("config %+v", p.Config)
+	}
+}
+
+func TestErrorsHaveLines(t *testing.T) {
+	cases := []struct {
+		df   string
+		line int
+		msg  string
+	}{
+		{"# dotenv=off\n# dotenv=required\nFROM x\n", 2, "only one dotenv directive"},
+		{"# dotenv=off\n# escape=`\nFROM x\n", 1, "must come after the escape directive"},
+		{"FROM x\nRUN true\n# dotenv=off\n", 3, "must be in the header or directly above a RUN"},
+		{"FROM x\n# dotenv=off,required\nRUN true\n", 2, `only dotenv=off is allowed, not "off,required"`},
+		{"# dotenv=stage=nope\nFROM x AS a\n", 1, `stage "nope" is not a stage`},
+		{"FROM x\n# dotenv=off\n\nRUN true\n", 2, "directly above a RUN"}, // a blank line ends the block
+	}
+	for _, tc := range cases {
+		_, err := New([]byte(tc.df), "")
+		var el *parser.LocationError
+		if err == nil || !errors.As(err, &el) || el.Locations[0][0].Start.Line != tc.line || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%q: error %v, want line %d and %q", tc.df, err, tc.line, tc.msg)
+		}
+	}
+}
