@@ -83,11 +83,13 @@ func Wrap(def *pb.Definition, policy Policy) (*pb.Definition, *Report, error) {
 		loaders: map[Secret][]string{},
 		report:  &Report{},
 	}
+	digests := make([]digest.Digest, len(def.Def))
 	for i, dt := range def.Def {
-		w.index[digest.FromBytes(dt)] = i
+		digests[i] = digest.FromBytes(dt)
+		w.index[digests[i]] = i
 	}
-	for i, dt := range def.Def {
-		if _, err := w.visit(digest.FromBytes(dt), i); err != nil {
+	for i, d := range digests {
+		if _, err := w.visit(d, i); err != nil {
 			return nil, nil, err
 		}
 	}

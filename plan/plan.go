@@ -45,6 +45,9 @@ type stage struct {
 // parser.LocationError.
 func New(dockerfile []byte, buildArg string) (*Plan, error) {
 	p := &Plan{Config: config.Default(), buildArg: buildArg, optOut: map[int]int{}}
+	if buildArg == "" && !bytes.Contains(bytes.ToLower(dockerfile), []byte(config.Directive)) {
+		return p, nil // the common case: nothing to read, no need to parse
+	}
 	lines := splitLines(dockerfile)
 
 	if err := p.readHeader(lines); err != nil {
