@@ -17,3 +17,18 @@ unit:
 	$(GO) test -short ./...
 
 test: vet unit
+
+# The local stack (hack/): pinned tools in bin/, buildkitd + registry + images
+# under .local/ (`. .local/env` afterwards), the AIchor example built through it.
+.PHONY: tools up down demo
+tools:
+	hack/tools.sh
+
+up: tools
+	hack/up.sh
+
+down:
+	hack/down.sh
+
+demo: up
+	hack/demo.sh

@@ -67,3 +67,17 @@ ln -sfn "$BIN/buildx" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
 command -v runc >/dev/null || apt_get install -y --no-install-recommends runc
 dpkg -s busybox-static >/dev/null 2>&1 || apt_get install -y --no-install-recommends busybox-static
 foreign_busybox i386
+
+# linux/386 RUNs: BuildKit runs 386 binaries natively on amd64 (it never uses
+# an emulator for them), but some kernels (VMs without IA32 emulation) cannot.
+# Then let binfmt_misc hand them to qemu: F keeps the interpreter open for
+# containers, P keeps argv[0] (busybox applets need it).
+if ! "$CACHE/busybox/i386/busybox" true 2>/dev/null; then
+	say "this kernel cannot run i386 binaries: registering qemu-i386 with binfmt_misc"
+	[ -x /usr/bin/qemu-i386-static ] || apt_get install -y --no-install-recommends qemu-user-static
+	binfmt=/proc/sys/fs/binfmt_misc
+	[ -e $binfmt/register ] || as_root mount -t binfmt_misc binfmt_misc $binfmt
+	printf '%s' ':qemu-i386:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00:\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-i386-static:FP' |
+		as_root tee $binfmt/register >/dev/null
+	"$CACHE/busybox/i386/busybox" true || die "i386 binaries still do not run"
+fi

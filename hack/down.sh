@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# make down: stop the daemons that make up started (by their pid files).
+# State stays in .local/ (rm -rf .local for a cold start).
+. "$(dirname "$0")/lib.sh"
+
+stop_daemon buildkitd
+stop_daemon crane

@@ -1,0 +1,90 @@
+# Stand-ins for the docker.io images the builds need, pushed to the loopback
+# registry under their docker.io names: buildkitd uses that registry as its
+# docker.io mirror. Sourced by up.sh (after lib.sh).
+
+BASE_IMAGE=$REGISTRY/library/busybox:latest
+GO_VERSION=$(go env GOVERSION | sed 's/^go//')
+GO_IMAGE=$REGISTRY/library/golang:$GO_VERSION
+DOCKERFILE_IMAGE=$REGISTRY/docker/dockerfile:1
+IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# busybox_layer BUSYBOX TAR: a root filesystem of the static BUSYBOX (its
+# applets as symlinks, root and nobody, /tmp) as an image layer tarball.
+busybox_layer() {
+	local busybox=$1 tar=$2 root applet
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,root,tmp}
+	chmod 1777 "$root/tmp"
+	chmod 700 "$root/root"
+	install -m 755 "$busybox" "$root/bin/busybox"
+	# Debian builds every architecture's busybox-static with one configuration,
+	# so the host's applet list serves the foreign ones too.
+	for applet in $(/bin/busybox --list-full); do
+		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	tar_dir "$root" "$tar" bin etc root sbin tmp usr
+	rm -rf "$root"
+}
+
+# tar_dir DIR TAR PATH...: a reproducible tarball of PATHs under DIR.
+tar_dir() {
+	local dir=$1 tar=$2
+	shift 2
+	tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$tar" "$@"
+}
+
+# The busybox stand-in: one image per platform, then an index of them.
+push_base_image() {
+	local tmp arch busybox refs=()
+	tmp=$(mktemp -d)
+	for arch in amd64 386; do
+		case $arch in
+		amd64) busybox=/bin/busybox ;;
+		386) busybox=$CACHE/busybox/i386/busybox ;;
+		esac
+		[ -x "$busybox" ] || die "$busybox missing: run make tools"
+		busybox_layer "$busybox" "$tmp/$arch.tar"
+		crane append --oci-empty-base -f "$tmp/$arch.tar" -t "$BASE_IMAGE-$arch" >/dev/null
+		refs+=(-m "$(crane mutate "$BASE_IMAGE-$arch" --set-platform "linux/$arch" \
+			-e PATH=$IMAGE_PATH --cmd sh -t "$BASE_IMAGE-$arch")")
+	done
+	crane index append "${refs[@]}" -t "$BASE_IMAGE" >/dev/null
+	rm -rf "$tmp"
+}
+
+# The Go toolchain stand-in: the busybox stand-in, this machine's GOROOT and
+# CA certificates (for the module proxy), configured like the official image.
+push_go_image() {
+	local tmp goroot
+	tmp=$(mktemp -d)
+	goroot=$(go env GOROOT)
+	mkdir -p "$tmp/root/usr/local" "$tmp/root/etc/ssl/certs"
+	cp -a "$goroot" "$tmp/root/usr/local/go"
+	cp /etc/ssl/certs/ca-certificates.crt "$tmp/root/etc/ssl/certs/" ||
+		die "no /etc/ssl/certs/ca-certificates.crt: install ca-certificates"
+	tar_dir "$tmp/root" "$tmp/go.tar" etc usr
+	crane mutate "$BASE_IMAGE-amd64" --append "$tmp/go.tar" \
+		-e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local -e GOPATH=/go \
+		-e PATH=/go/bin:/usr/local/go/bin:$IMAGE_PATH -t "$GO_IMAGE" >/dev/null
+	rm -rf "$tmp"
+}
+
+# docker/dockerfile:1, the syntax of ./Dockerfile: upstream's Dockerfile
+# frontend at the BuildKit version of tools/go.mod, built and labelled as
+# upstream's image is.
+push_dockerfile_image() {
+	local tmp
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/root/bin"
+	CGO_ENABLED=0 go -C "$ROOT/tools" build -trimpath -tags "netgo static_build osusergo" \
+		-o "$tmp/root/bin/" github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend
+	tar_dir "$tmp/root" "$tmp/frontend.tar" bin
+	crane append --oci-empty-base -f "$tmp/frontend.tar" -t "$DOCKERFILE_IMAGE" >/dev/null
+	crane mutate "$DOCKERFILE_IMAGE" --set-platform linux/amd64 --entrypoint /bin/dockerfile-frontend \
+		-l moby.buildkit.frontend.network.none=true \
+		-l moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd \
+		-t "$DOCKERFILE_IMAGE" >/dev/null
+	rm -rf "$tmp"
+}
