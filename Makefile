@@ -32,3 +32,13 @@ down:
 
 demo: up
 	hack/demo.sh
+
+# BuildKit's own Dockerfile integration suite against our image (root,
+# linux/amd64; conformance/run.sh). conformance: ours and upstream's image,
+# the difference; conformance-fast: a subset, ours only.
+.PHONY: conformance conformance-fast
+conformance:
+	conformance/run.sh full
+
+conformance-fast:
+	conformance/run.sh fast
