@@ -3,7 +3,7 @@
 GO       ?= go
 BIN      := $(CURDIR)/bin
 
-.PHONY: all test unit vet build
+.PHONY: all test unit vet build e2e
 all: build
 
 build:
@@ -16,7 +16,12 @@ vet:
 unit:
 	$(GO) test -short ./...
 
-test: vet unit
+# End-to-end: real builds through the stack of `make up` (root).
+e2e: up
+	. .local/env && PATH=$(BIN):$$PATH $(GO) test -count=1 ./e2e/
+
+# tools first: the unit tests run the loader under busybox sh.
+test: tools vet unit e2e
 
 # The local stack (hack/): pinned tools in bin/, buildkitd + registry + images
 # under .local/ (`. .local/env` afterwards), the AIchor example built through it.
