@@ -18,7 +18,7 @@ unit:
 
 # End-to-end: real builds through the stack of `make up` (root).
 e2e: up
-	. .local/env && PATH=$(BIN):$$PATH $(GO) test -count=1 ./e2e/
+	. .local/env && PATH=$(BIN):$$PATH BUILDKITD_LOG=$(CURDIR)/.local/logs/buildkitd.log $(GO) test -count=1 ./e2e/
 
 # tools first: the unit tests run the loader under busybox sh.
 test: tools vet unit e2e
