@@ -8,6 +8,11 @@ GO_IMAGE=$REGISTRY/library/golang:$GO_VERSION
 DOCKERFILE_IMAGE=$REGISTRY/docker/dockerfile:1
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
+# crane with its progress lines in .local/logs/images.log (shown on failure).
+crane_log() {
+	crane "$@" 2>>"$LOGS/images.log" || { tail -5 "$LOGS/images.log" >&2; return 1; }
+}
+
 # busybox_layer BUSYBOX TAR: a root filesystem of the static BUSYBOX (its
 # applets as symlinks, root and nobody, /tmp) as an image layer tarball.
 busybox_layer() {
@@ -46,11 +51,11 @@ push_base_image() {
 		esac
 		[ -x "$busybox" ] || die "$busybox missing: run make tools"
 		busybox_layer "$busybox" "$tmp/$arch.tar"
-		crane append --oci-empty-base -f "$tmp/$arch.tar" -t "$BASE_IMAGE-$arch" >/dev/null
-		refs+=(-m "$(crane mutate "$BASE_IMAGE-$arch" --set-platform "linux/$arch" \
+		crane_log append --oci-empty-base -f "$tmp/$arch.tar" -t "$BASE_IMAGE-$arch" >/dev/null
+		refs+=(-m "$(crane_log mutate "$BASE_IMAGE-$arch" --set-platform "linux/$arch" \
 			-e PATH=$IMAGE_PATH --cmd sh -t "$BASE_IMAGE-$arch")")
 	done
-	crane index append "${refs[@]}" -t "$BASE_IMAGE" >/dev/null
+	crane_log index append "${refs[@]}" -t "$BASE_IMAGE" >/dev/null
 	rm -rf "$tmp"
 }
 
@@ -65,7 +70,7 @@ push_go_image() {
 	cp /etc/ssl/certs/ca-certificates.crt "$tmp/root/etc/ssl/certs/" ||
 		die "no /etc/ssl/certs/ca-certificates.crt: install ca-certificates"
 	tar_dir "$tmp/root" "$tmp/go.tar" etc usr
-	crane mutate "$BASE_IMAGE-amd64" --append "$tmp/go.tar" \
+	crane_log mutate "$BASE_IMAGE-amd64" --append "$tmp/go.tar" \
 		-e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local -e GOPATH=/go \
 		-e PATH=/go/bin:/usr/local/go/bin:$IMAGE_PATH -t "$GO_IMAGE" >/dev/null
 	rm -rf "$tmp"
@@ -81,8 +86,8 @@ push_dockerfile_image() {
 	CGO_ENABLED=0 go -C "$ROOT/tools" build -trimpath -tags "netgo static_build osusergo" \
 		-o "$tmp/root/bin/" github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend
 	tar_dir "$tmp/root" "$tmp/frontend.tar" bin
-	crane append --oci-empty-base -f "$tmp/frontend.tar" -t "$DOCKERFILE_IMAGE" >/dev/null
-	crane mutate "$DOCKERFILE_IMAGE" --set-platform linux/amd64 --entrypoint /bin/dockerfile-frontend \
+	crane_log append --oci-empty-base -f "$tmp/frontend.tar" -t "$DOCKERFILE_IMAGE" >/dev/null
+	crane_log mutate "$DOCKERFILE_IMAGE" --set-platform linux/amd64 --entrypoint /bin/dockerfile-frontend \
 		-l moby.buildkit.frontend.network.none=true \
 		-l moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd \
 		-t "$DOCKERFILE_IMAGE" >/dev/null
