@@ -206,8 +206,7 @@ COPY --from=build /platform.txt /
 }
 
 // TestSubrequests: outline, targets and lint answer exactly as upstream's
-// frontend of the same version (the daemon's builtin one) does; convertllb
-// shows the wrapped RUNs.
+// frontend image of the same version does; convertllb shows the wrapped RUNs.
 func TestSubrequests(t *testing.T) {
 	s := getStack(t)
 	df := `FROM {{.Base}} AS deps
@@ -219,8 +218,7 @@ RUN echo "$GREETING"
 FROM deps AS app
 `
 	p := s.project(t, map[string]string{"Dockerfile": header + df})
-	// The daemon's builtin frontend, with the same line numbers.
-	upstream := s.project(t, map[string]string{"Dockerfile": "# no syntax line: the builtin frontend\n" + df})
+	upstream := s.project(t, map[string]string{"Dockerfile": "# syntax={{.Upstream}}\n" + df})
 	for _, call := range []string{"outline", "targets", "outline,format=json", "targets,format=json"} {
 		got, want := p.call(call), upstream.call(call)
 		if strings.HasSuffix(call, "json") {

@@ -21,6 +21,11 @@ type stack struct {
 	Base         string // BASE_IMAGE, the busybox stand-in (linux/amd64, linux/386)
 	Builder      string // BUILDX_BUILDER
 	DockerConfig string // DOCKER_CONFIG, with the buildx plugin
+
+	// Upstream is upstream's frontend image of the same BuildKit version,
+	// built as published: make up pushes it as docker/dockerfile:1 to the
+	// registry that mirrors docker.io.
+	Upstream string
 }
 
 func getStack(t *testing.T) *stack {
@@ -38,6 +43,8 @@ func getStack(t *testing.T) *stack {
 	if s.BuildkitHost == "" || s.Frontend == "" || s.Base == "" || s.Builder == "" {
 		t.Fatal("the stack is not up: run `make up` and `. .local/env` (or `make e2e`), or test with -short")
 	}
+	host, _, _ := strings.Cut(s.Base, "/")
+	s.Upstream = host + "/docker/dockerfile:1"
 	return s
 }
 
