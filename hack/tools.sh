@@ -8,7 +8,7 @@
 # when a binary is missing or the module's go.mod/go.sum changed since; the
 # Version variable of each package in $version_pkgs is set to its module's.
 go_tools() {
-	local dir=$1 stamp sum pkg ldflags= missing=
+	local dir=$1 stamp sum pkg version ldflags= missing=
 	shift
 	stamp=$BIN/.$(basename "$dir").sum
 	sum=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum)
@@ -18,7 +18,8 @@ go_tools() {
 	fi
 	say "building $* (${dir#"$ROOT"/})"
 	for pkg in $version_pkgs; do
-		ldflags+=" -X $pkg.Version=$(go -C "$dir" list -f '{{.Module.Version}}' "$pkg")"
+		version=$(go -C "$dir" list -f '{{.Module.Version}}' "$pkg")
+		ldflags+=" -X $pkg.Version=${version%+incompatible}"
 	done
 	mkdir -p "$BIN"
 	go -C "$dir" build -trimpath -ldflags="$ldflags" $gcflags -o "$BIN/" "$@"
