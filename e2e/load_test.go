@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestIsolationUnderLoad: 8 concurrent builds on one buildkitd, each with
+// its own _env canary and its own build-arg used by its RUNs, 5 rounds: each
+// build sees only its own values, none fails.
+func TestIsolationUnderLoad(t *testing.T) {
+	s := getStack(t)
+	const builds, rounds = 8, 5
+	df := header + `FROM {{.Base}} AS build
+ARG OWNER
+RUN echo "$OWNER $TOKEN" > /one.txt
+RUN <<EOT
+echo "$OWNER $TOKEN" > /two.txt
+EOT
+FROM scratch
+COPY --from=build /one.txt /two.txt /
+`
+	for round := range rounds {
+		var wg sync.WaitGroup
+		for i := range builds {
+			owner := fmt.Sprintf("build-%d-%d", round, i)
+			canary := newCanary(t)
+			p := s.project(t, map[string]string{".env": "TOKEN=" + canary + "\n", "Dockerfile": df})
+			dest := filepath.Join(t.TempDir(), "out")
+			wg.Go(func() {
+				out, err := p.buildErr("--secret", "id=_env,src=.env", "--build-arg", "OWNER="+owner, "--output", "type=local,dest="+dest)
+				if err != nil {
+					t.Errorf("%s failed: %v\n%s", owner, err, out)
+					return
+				}
+				for _, f := range []string{"one.txt", "two.txt"} {
+					got, err := os.ReadFile(filepath.Join(dest, f))
+					if err != nil || string(got) != owner+" "+canary+"\n" {
+						t.Errorf("%s: %s is %q, want its own values (%v)", owner, f, got, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// TestBounds: a Dockerfile with BOUNDS_RUNS RUNs (40 by default, about a
+// second each here with this _env; make bounds runs 5,000) and a 500 KB _env, BuildKit's secret size cap, converts
+// and builds; every RUN sees the last variable of the file. It logs the
+// frontend's peak memory.
+func TestBounds(t *testing.T) {
+	s := getStack(t)
+	runs := 40
+	if v := os.Getenv("BOUNDS_RUNS"); v != "" {
+		var err error
+		if runs, err = strconv.Atoi(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var env strings.Builder
+	for i := 0; env.Len() < 500*1024-200; i++ {
+		fmt.Fprintf(&env, "VAR_%05d=\"%s\"\n", i, strings.Repeat("v", 40))
+	}
+	env.WriteString("LAST=the-end\n")
+	var df strings.Builder
+	df.WriteString(header + "FROM {{.Base}} AS build\n")
+	for i := range runs {
+		fmt.Fprintf(&df, "RUN echo \"%d $LAST\" >> /seen.txt\n", i)
+	}
+	df.WriteString("FROM scratch\nCOPY --from=build /seen.txt /\n")
+	p := s.project(t, map[string]string{".env": env.String(), "Dockerfile": df.String()})
+
+	peak := watchPeakRSS(t, "dockerfile-dotenv")
+	start := time.Now()
+	out := p.exported("--secret", "id=_env,src=.env")
+	t.Logf("%d RUNs with a %d-byte _env built in %s; frontend peak RSS %d KiB", runs, env.Len(), time.Since(start).Round(time.Second), peak())
+
+	f, err := os.Open(filepath.Join(out, "seen.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
+		if want := fmt.Sprintf("%d the-end", n); sc.Text() != want {
+			t.Fatalf("line %d: %q, want %q", n+1, sc.Text(), want)
+		}
+	}
+	if n != runs {
+		t.Errorf("%d RUNs saw the variables, want %d", n, runs)
+	}
+}
+
+// watchPeakRSS polls /proc for processes named name (the frontend runs as
+// a container process of buildkitd on this machine) and returns a function
+// that reports the largest peak RSS (VmHWM) seen, in KiB.
+func watchPeakRSS(t *testing.T, name string) func() int {
+	name = name[:min(len(name), 15)] // the kernel's comm is 15 bytes
+	var mu sync.Mutex
+	peak := 0
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
+			for _, comm := range dirs {
+				dt, err := os.ReadFile(comm)
+				if err != nil || strings.TrimSpace(string(dt)) != name {
+					continue
+				}
+				status, err := os.ReadFile(filepath.Join(filepath.Dir(comm), "status"))
+				if err != nil {
+					continue
+				}
+				for _, l := range strings.Split(string(status), "\n") {
+					if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+						if kb, err := strconv.Atoi(f[1]); err == nil {
+							mu.Lock()
+							peak = max(peak, kb)
+							mu.Unlock()
+						}
+					}
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done); <-stopped })
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
