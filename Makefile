@@ -3,7 +3,7 @@
 GO       ?= go
 BIN      := $(CURDIR)/bin
 
-.PHONY: all test unit vet build e2e
+.PHONY: all test unit vet build e2e fuzz bounds
 all: build
 
 build:
@@ -19,6 +19,16 @@ unit:
 # End-to-end: real builds through the stack of `make up` (root).
 e2e: up
 	. .local/env && PATH=$(BIN):$$PATH BUILDKITD_LOG=$(CURDIR)/.local/logs/buildkitd.log $(GO) test -count=1 ./e2e/
+
+# Long runs, outside make test. fuzz: each fuzz target for FUZZTIME;
+# bounds: a 5,000-RUN Dockerfile with a 500 KB _env through the stack.
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./frontend -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME)
+	$(GO) test ./frontend -run XXX -fuzz FuzzConfig -fuzztime $(FUZZTIME)
+
+bounds: up
+	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -count=1 -timeout 3h -run TestBounds -v ./e2e/
 
 # tools first: the unit tests run the loader under busybox sh.
 test: tools vet unit e2e
