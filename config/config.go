@@ -28,6 +28,16 @@ const (
 	keyRequired = "required"
 	keyStage    = "stage"
 	keyOff      = "off"
+	keyCache    = "cache"
+)
+
+// Values of the cache key.
+const (
+	// CacheShared is BuildKit's behaviour: a secret's content is not part of
+	// any cache key, so builds with different secrets share RUN results.
+	CacheShared = "shared"
+	// CacheSecret keys the cache of wrapped RUNs by the secret's content.
+	CacheSecret = "secret"
 )
 
 // DefaultID is the secret id build platforms pass the dotenv file as.
@@ -45,11 +55,12 @@ type Config struct {
 	Required bool     // fail a RUN when the secret is not passed
 	Stages   []string // stages whose RUNs are wrapped; empty means all
 	Off      bool     // wrap nothing
+	Cache    string   // CacheShared or CacheSecret
 }
 
 // Default is the setting when nothing is configured.
 func Default() Config {
-	return Config{ID: DefaultID}
+	return Config{ID: DefaultID, Cache: CacheShared}
 }
 
 // MountTarget is where the secret is mounted.
@@ -100,6 +111,11 @@ func (c Config) Apply(s string) (Config, error) {
 			} else {
 				c.Off = b
 			}
+		case keyCache:
+			if value != CacheShared && value != CacheSecret {
+				return c, errors.Errorf("cache: %q is neither %s nor %s", value, CacheShared, CacheSecret)
+			}
+			c.Cache = value
 		case keyStage:
 			if !hasValue {
 				return c, errors.New("stage: needs a stage name, as in stage=build")
@@ -117,4 +133,4 @@ func (c Config) Apply(s string) (Config, error) {
 	return c, nil
 }
 
-var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff}
+var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff, keyCache}

@@ -11,12 +11,13 @@ func TestApply(t *testing.T) {
 		in   string
 		want Config
 	}{
-		{"required", Config{ID: "_env", Required: true}},
-		{"required=false", Config{ID: "_env"}},
-		{"off", Config{ID: "_env", Off: true}},
-		{"OFF=1", Config{ID: "_env", Off: true}},
-		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Target: "/etc/secrets/.env"}},
-		{"stage=Build,stage=test", Config{ID: "_env", Stages: []string{"build", "test"}}},
+		{"required", Config{ID: "_env", Cache: "shared", Required: true}},
+		{"required=false", Config{ID: "_env", Cache: "shared"}},
+		{"off", Config{ID: "_env", Cache: "shared", Off: true}},
+		{"OFF=1", Config{ID: "_env", Cache: "shared", Off: true}},
+		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Cache: "shared", Target: "/etc/secrets/.env"}},
+		{"stage=Build,stage=test", Config{ID: "_env", Cache: "shared", Stages: []string{"build", "test"}}},
+		{"cache=secret", Config{ID: "_env", Cache: "secret"}},
 	}
 	for _, tc := range cases {
 		got, err := Default().Apply(tc.in)
@@ -40,7 +41,7 @@ func TestApplyLayers(t *testing.T) {
 	if c, err = c.Apply("id=x"); err != nil {
 		t.Fatal(err)
 	}
-	if want := (Config{ID: "x", Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
+	if want := (Config{ID: "x", Cache: "shared", Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 	if c, err = c.Apply("stage=c"); err != nil {
@@ -57,7 +58,8 @@ func TestApplyLayers(t *testing.T) {
 func TestApplyErrors(t *testing.T) {
 	cases := map[string]string{
 		"":                "empty setting",
-		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off)`,
+		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off, cache)`,
+		"cache=yes":       `cache: "yes" is neither shared nor secret`,
 		"required=maybe":  `required: "maybe" is not a boolean`,
 		"id=":             "id: empty value",
 		"id=a b":          `id: "a b" is not a secret id`,

@@ -36,7 +36,7 @@ func BenchmarkConvert(b *testing.B) {
 		b.Run(fmt.Sprintf("runs=%d/dotenv", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := Convert(b.Context(), dt, opt); err != nil {
+				if _, _, err := Convert(b.Context(), dt, opt, testCacheKey); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -55,7 +55,7 @@ func BenchmarkPass(b *testing.B) {
 		b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := NewRewriter(nil, "").Wrap(def); err != nil {
+				if _, _, err := NewRewriter(nil, Options{}).Wrap(def); err != nil {
 					b.Fatal(err)
 				}
 			}

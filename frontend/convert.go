@@ -13,8 +13,9 @@ import (
 
 // Convert converts a Dockerfile to LLB without a daemon, as the frontend's
 // main solve would see it, and wraps it. The dotenv-llb command and the
-// golden tests use it. BUILDKIT_DOTENV is taken from opt.BuildArgs.
-func Convert(ctx context.Context, dockerfile []byte, opt dockerfile2llb.ConvertOpt) (*pb.Definition, *llb.Report, error) {
+// golden tests use it. BUILDKIT_DOTENV is taken from opt.BuildArgs;
+// cacheKey is used where the Dockerfile says cache=secret.
+func Convert(ctx context.Context, dockerfile []byte, opt dockerfile2llb.ConvertOpt, cacheKey llb.CacheKey) (*pb.Definition, *llb.Report, error) {
 	if opt.SourceMap == nil {
 		// The frontend's definitions locate each op in the Dockerfile; the
 		// pass needs that to find RUN steps.
@@ -28,5 +29,5 @@ func Convert(ctx context.Context, dockerfile []byte, opt dockerfile2llb.ConvertO
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "failed to marshal LLB definition")
 	}
-	return NewRewriter(nil, opt.BuildArgs[config.BuildArg]).Wrap(def.ToPB())
+	return NewRewriter(nil, Options{BuildArg: opt.BuildArgs[config.BuildArg], CacheKey: cacheKey}).Wrap(def.ToPB())
 }

@@ -5,6 +5,8 @@ package frontend
 
 import (
 	"context"
+
+	"github.com/containerd/platforms"
 	"sync"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
@@ -19,6 +21,7 @@ import (
 )
 
 const (
+	keySource    = "source"
 	keyRequestID = "requestid"
 	keyDotenvArg = "build-arg:" + config.BuildArg
 )
@@ -32,7 +35,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, errors.Wrapf(err, "invalid build-arg %s", config.BuildArg)
 		}
 	}
-	rw := NewRewriter(c, buildArg)
+	rw := NewRewriter(c, Options{BuildArg: buildArg, CacheKey: cacheKeyOf(c.BuildOpts())})
 	res, err := builder.Build(ctx, rw)
 	if err != nil {
 		return nil, err
@@ -51,7 +54,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 // them under the same digests or they would run twice.
 type Rewriter struct {
 	client.Client
-	buildArg string
+	opt Options
 
 	mu    sync.Mutex
 	plans map[digest.Digest]planOrError // by Dockerfile content and name
@@ -62,10 +65,26 @@ type planOrError struct {
 	err  error
 }
 
-// NewRewriter returns c with the pass in front of Solve; buildArg is the
-// BUILDKIT_DOTENV setting, "" when not given.
-func NewRewriter(c client.Client, buildArg string) *Rewriter {
-	return &Rewriter{Client: c, buildArg: buildArg, plans: map[digest.Digest]planOrError{}}
+// Options are the facts of one build the pass needs besides the Dockerfile.
+type Options struct {
+	BuildArg string       // the BUILDKIT_DOTENV setting, "" when not given
+	CacheKey llb.CacheKey // how to key RUNs by the secret where cache=secret
+}
+
+// NewRewriter returns c with the pass in front of Solve.
+func NewRewriter(c client.Client, opt Options) *Rewriter {
+	return &Rewriter{Client: c, opt: opt, plans: map[digest.Digest]planOrError{}}
+}
+
+// cacheKeyOf returns what cache=secret needs of a build: this frontend's
+// image (BuildKit passes it as the source option of gateway.v0), a nonce of
+// the build (its session), and the platform of the worker.
+func cacheKeyOf(bopts client.BuildOpts) llb.CacheKey {
+	p := platforms.DefaultSpec()
+	if len(bopts.Workers) > 0 && len(bopts.Workers[0].Platforms) > 0 {
+		p = bopts.Workers[0].Platforms[0]
+	}
+	return llb.CacheKey{Image: bopts.Opts[keySource], Nonce: bopts.SessionID, Platform: platforms.Format(p)}
 }
 
 // Solve wraps req.Definition, solves it, and rewrites a failing RUN's error
@@ -104,7 +123,14 @@ func (r *Rewriter) Wrap(def *pb.Definition) (*pb.Definition, *llb.Report, error)
 			}
 			plans[run.Source] = p
 		}
-		return p.Decide(run)
+		secret, skip, err := p.Decide(run)
+		if skip == "" && err == nil && p.Config.Cache == config.CacheSecret {
+			if !r.opt.CacheKey.Enabled() {
+				return secret, "", errors.Errorf("cache=%s needs the frontend's image name: select the frontend with # syntax= or gateway.v0's source option", config.CacheSecret)
+			}
+			secret.CacheKey = r.opt.CacheKey
+		}
+		return secret, skip, err
 	})
 }
 
@@ -115,7 +141,7 @@ func (r *Rewriter) plan(src *pb.SourceInfo) (*plan.Plan, error) {
 	defer r.mu.Unlock()
 	pe, ok := r.plans[key]
 	if !ok {
-		p, err := plan.New(src.Data, r.buildArg)
+		p, err := plan.New(src.Data, r.opt.BuildArg)
 		pe = planOrError{plan: p, err: withSource(err, src)}
 		r.plans[key] = pe
 	}

@@ -164,7 +164,7 @@ func TestBuildWrapsEverySolve(t *testing.T) {
 func TestSolvePassesThrough(t *testing.T) {
 	c := &fakeClient{dockerfile: sbomDockerfile}
 	req := client.SolveRequest{Frontend: "gateway.v0", FrontendOpt: map[string]string{"source": "x"}}
-	if _, err := NewRewriter(c, "").Solve(t.Context(), req); err != nil {
+	if _, err := NewRewriter(c, Options{}).Solve(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}
 	got := c.solves[0]
@@ -177,7 +177,7 @@ func TestSolvePassesThrough(t *testing.T) {
 // the argv; the user must see their command, and keep the exit code and the
 // Dockerfile line.
 func TestFailedRunNamesUserCommand(t *testing.T) {
-	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"))
+	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"), testCacheKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func FuzzConvert(f *testing.F) {
 		if err != nil {
 			return // upstream rejects it: so does the frontend, before the pass
 		}
-		after, report, err := Convert(t.Context(), dt, opt)
+		after, report, err := Convert(t.Context(), dt, opt, testCacheKey)
 		if err != nil {
 			// Only our own settings may fail where upstream did not, and
 			// then with a message about them.

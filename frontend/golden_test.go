@@ -53,7 +53,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("upstream conversion failed: %v", err)
 			}
-			after, report, err := Convert(t.Context(), dt, opt)
+			after, report, err := Convert(t.Context(), dt, opt, testCacheKey)
 			if err != nil {
 				compareGolden(t, filepath.Join(dir, "error.golden"), describeError(err))
 				return
@@ -194,17 +194,25 @@ func compareGolden(t *testing.T, file, got string) {
 	}
 }
 
-// checkInvariants holds for every case: same op count; every op identical to
-// upstream's but for its input digests, except wrapped RUNs, which gain
-// exactly the loader in front of their argv and one secret mount; no wrapped
-// step means byte-identical to upstream; a second pass changes nothing.
+// checkInvariants holds for every case: the same ops as upstream's, in the
+// same order, each identical but for its input digests, except wrapped RUNs,
+// which gain exactly the loader in front of their argv and one secret mount
+// (and, with cache=secret, the key mount of the keyer step, the only ops the
+// pass adds, in front); no wrapped step means byte-identical to upstream; a
+// second pass changes nothing.
 func checkInvariants(t *testing.T, before, after *pb.Definition, report *llb.Report, buildArg string) {
 	t.Helper()
-	if len(before.Def) != len(after.Def) {
-		t.Fatalf("op count %d, upstream %d", len(after.Def), len(before.Def))
-	}
 	if report.Wrapped() == 0 && !proto.Equal(before, after) {
 		t.Errorf("nothing wrapped, yet the definition differs from upstream's")
+	}
+	added := len(after.Def) - len(before.Def)
+	for i := range added {
+		if e := parseOp(t, after.Def[i]).GetExec(); e != nil && (len(e.Meta.Args) < 2 || e.Meta.Args[1] != "cachekey") {
+			t.Errorf("added op %d is an exec but not the keyer: %q", i, e.Meta.Args)
+		}
+	}
+	if added != 0 && added != 2 {
+		t.Fatalf("op count %d, upstream %d: the keyer adds 2 ops or none", len(after.Def), len(before.Def))
 	}
 	wrapped := map[string]bool{}
 	for _, s := range report.Steps {
@@ -213,8 +221,12 @@ func checkInvariants(t *testing.T, before, after *pb.Definition, report *llb.Rep
 		}
 	}
 	for i := range before.Def {
-		b, a := parseOp(t, before.Def[i]), parseOp(t, after.Def[i])
-		dgst := digestOf(after.Def[i])
+		b, a := parseOp(t, before.Def[i]), parseOp(t, after.Def[i+added])
+		dgst := digestOf(after.Def[i+added])
+		keyed := added > 0 && wrapped[dgst]
+		if keyed {
+			a.Inputs = a.Inputs[:len(a.Inputs)-1]
+		}
 		for _, in := range append(a.Inputs, b.Inputs...) {
 			in.Digest = ""
 		}
@@ -234,7 +246,14 @@ func checkInvariants(t *testing.T, before, after *pb.Definition, report *llb.Rep
 				secrets++
 			}
 		}
-		if secrets != 1 || len(ae.Mounts) != len(be.Mounts)+1 {
+		extra := 1
+		if keyed {
+			extra = 2
+			if key := ae.Mounts[len(ae.Mounts)-1]; !key.Readonly || key.Selector != "/key" || key.Input != int64(len(a.Inputs)) {
+				t.Errorf("op %d: the last mount is not the read-only key: %v", i, key)
+			}
+		}
+		if secrets != 1 || len(ae.Mounts) != len(be.Mounts)+extra {
 			t.Errorf("op %d: %d secret mounts of the pass among %d mounts (upstream %d)", i, secrets, len(ae.Mounts), len(be.Mounts))
 		}
 		ae.Meta.Args, be.Meta.Args = nil, nil
@@ -246,7 +265,7 @@ func checkInvariants(t *testing.T, before, after *pb.Definition, report *llb.Rep
 			t.Errorf("op %d: wrapped RUN does not require cap %s", i, pb.CapExecMountSecret)
 		}
 	}
-	again, report2, err := NewRewriter(nil, buildArg).Wrap(after)
+	again, report2, err := NewRewriter(nil, Options{BuildArg: buildArg, CacheKey: testCacheKey}).Wrap(after)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +285,7 @@ func checkDeterminism(t *testing.T, dt []byte, opt dockerfile2llb.ConvertOpt, wa
 		t.Fatal(err)
 	}
 	for range 100 {
-		got, _, err := Convert(t.Context(), dt, opt)
+		got, _, err := Convert(t.Context(), dt, opt, testCacheKey)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
@@ -32,3 +33,6 @@ func (offlineResolver) ResolveImageConfig(_ context.Context, ref string, opt sou
 	}
 	return ref, digest.FromBytes(dt), dt, nil
 }
+
+// testCacheKey stands for a build's facts where a case says cache=secret.
+var testCacheKey = llb.CacheKey{Image: "registry.example/dockerfile-dotenv:test", Nonce: "golden", Platform: "linux/amd64"}

@@ -8,6 +8,7 @@
 package llb
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -28,9 +29,10 @@ const SecretMode = 0o444
 
 // Secret is the dotenv secret a RUN step gets.
 type Secret struct {
-	ID       string // BuildKit secret id, e.g. "_env"
-	Target   string // absolute path it is mounted at
-	Required bool   // fail the step when the secret is not passed
+	ID       string   // BuildKit secret id, e.g. "_env"
+	Target   string   // absolute path it is mounted at
+	Required bool     // fail the step when the secret is not passed
+	CacheKey CacheKey // key the step's cache by the secret's content
 }
 
 // Run is a RUN step found in a definition, as the policy sees it.
@@ -81,6 +83,7 @@ func Wrap(def *pb.Definition, policy Policy) (*pb.Definition, *Report, error) {
 		renamed: make(map[digest.Digest]digest.Digest, len(def.Def)),
 		out:     make([][]byte, len(def.Def)),
 		loaders: map[Secret][]string{},
+		keyers:  map[Secret]*keyer{},
 		report:  &Report{},
 	}
 	digests := make([]digest.Digest, len(def.Def))
@@ -104,6 +107,9 @@ type wrapper struct {
 	out     [][]byte                        // new Def, same order
 	wrapped map[digest.Digest]bool          // new digests of wrapped ops
 	loaders map[Secret][]string             // loaderArgs, built once per secret
+	keyers  map[Secret]*keyer               // keyer steps, added once per secret
+	added   [][]byte                        // ops added in front of Def (keyers)
+	addedMD map[string]*pb.OpMetadata
 	report  *Report
 }
 
@@ -214,8 +220,38 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, bool, error) {
 			Optional: true, // the loader reports a missing required secret itself
 		},
 	})
+	if secret.CacheKey.Enabled() {
+		k, err := w.keyer(secret)
+		if err != nil {
+			return Step{}, false, err
+		}
+		k.mount(op, secret)
+	}
 	step.Wrapped = true
 	return step, true, nil
+}
+
+// keyer returns the keyer step of secret, adding its ops to the definition
+// the first time.
+func (w *wrapper) keyer(secret Secret) (*keyer, error) {
+	if k, ok := w.keyers[secret]; ok {
+		return k, nil
+	}
+	k, err := newKeyer(secret)
+	if err != nil {
+		return nil, err
+	}
+	w.keyers[secret] = k
+	for _, dt := range k.ops {
+		if _, ok := w.index[digest.FromBytes(dt)]; !ok { // a keyer fed back as input is there already
+			w.added = append(w.added, dt)
+		}
+	}
+	if w.addedMD == nil {
+		w.addedMD = map[string]*pb.OpMetadata{}
+	}
+	maps.Copy(w.addedMD, k.metadata)
+	return k, nil
 }
 
 // conflict says why a step must stay as the user wrote it: it already uses
@@ -226,8 +262,8 @@ func conflict(exec *pb.ExecOp, s Secret) string {
 		if m.MountType == pb.MountType_SECRET && m.SecretOpt != nil && m.SecretOpt.ID == s.ID {
 			return "mounts secret " + s.ID + " itself"
 		}
-		if m.Dest == s.Target {
-			return "has a mount at " + s.Target
+		if m.Dest == s.Target || s.CacheKey.Enabled() && m.Dest == keyPath(s) {
+			return "has a mount at " + m.Dest
 		}
 	}
 	for _, e := range exec.Secretenv {
@@ -262,9 +298,12 @@ func (w *wrapper) location(old digest.Digest) (*pb.SourceInfo, int) {
 // result assembles the new definition: Def in the original order, Metadata
 // and Source.Locations re-keyed to the new digests.
 func (w *wrapper) result() *pb.Definition {
-	out := &pb.Definition{Def: w.out}
-	if w.def.Metadata != nil {
-		out.Metadata = make(map[string]*pb.OpMetadata, len(w.def.Metadata))
+	// Added ops have no inputs in the definition: in front, Def stays in
+	// dependency order.
+	out := &pb.Definition{Def: append(w.added, w.out...)}
+	if w.def.Metadata != nil || w.addedMD != nil {
+		out.Metadata = make(map[string]*pb.OpMetadata, len(w.def.Metadata)+len(w.addedMD))
+		maps.Copy(out.Metadata, w.addedMD)
 		for old, md := range w.def.Metadata {
 			nd := w.newKey(old)
 			if w.wrapped[digest.Digest(nd)] {

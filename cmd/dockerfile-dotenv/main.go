@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/cachekey"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/frontend"
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
@@ -28,6 +29,15 @@ func main() {
 	if version {
 		fmt.Printf("%s %s %s %s\n", os.Args[0], Package, Version, Revision)
 		os.Exit(0)
+	}
+	// The cache=secret step of a build runs this binary from the frontend
+	// image to key wrapped RUNs by the secret (see package cachekey).
+	if flag.Arg(0) == cachekey.Command {
+		if err := cachekey.Run(flag.Args()[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "dockerfile-dotenv:", err)
+			os.Exit(1)
+		}
+		return
 	}
 
 	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {

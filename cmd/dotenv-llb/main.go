@@ -57,6 +57,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	target := fs.String("target", "", "target stage")
 	platform := fs.String("platform", "", "target platform, e.g. linux/arm64")
 	asJSON := fs.Bool("json", false, "print the wrapped steps and ops as JSON")
+	image := fs.String("frontend-image", "", "this frontend's image, which runs the cache key step where the Dockerfile says cache=secret")
 	bargs := buildArgs{}
 	fs.Var(bargs, "build-arg", "build-time variable KEY=VALUE (repeatable); BUILDKIT_DOTENV configures the wrapping")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +93,14 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		opt.TargetPlatform = &p
 	}
 
-	def, report, err := frontend.Convert(appcontext.Context(), dt, opt)
+	keyPlatform := platforms.DefaultString()
+	if opt.TargetPlatform != nil {
+		keyPlatform = platforms.Format(*opt.TargetPlatform)
+	}
+	// A fixed nonce keeps the output the same from run to run; a build gets
+	// its session's.
+	cacheKey := llb.CacheKey{Image: *image, Nonce: "dotenv-llb", Platform: keyPlatform}
+	def, report, err := frontend.Convert(appcontext.Context(), dt, opt, cacheKey)
 	if err != nil {
 		return err
 	}
