@@ -50,6 +50,9 @@ func newKeyer(s Secret) (*keyer, error) {
 		bkllb.AddSecret(src, bkllb.SecretID(s.ID), bkllb.SecretOptional),
 		bkllb.Network(bkllb.NetModeNone),
 		bkllb.WithCustomName("[dotenv] cache key of secret "+s.ID),
+		// Its result is of no use to another build: keep the key out of
+		// cache exports.
+		bkllb.WithoutExportCache(),
 	)
 	// The pass is pure: marshalling a state needs no I/O.
 	def, err := run.AddMount("/out", bkllb.Scratch()).Marshal(context.Background())

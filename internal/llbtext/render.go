@@ -130,6 +130,9 @@ func renderMeta(b *strings.Builder, def *pb.Definition, dgst string) {
 		for _, k := range slices.Sorted(maps.Keys(md.Description)) {
 			fmt.Fprintf(b, "  description %s=%s\n", k, md.Description[k])
 		}
+		if md.ExportCache != nil {
+			fmt.Fprintf(b, "  export cache %t\n", md.ExportCache.Value)
+		}
 		if len(md.Caps) > 0 {
 			fmt.Fprintf(b, "  caps %s\n", strings.Join(slices.Sorted(maps.Keys(md.Caps)), " "))
 		}
