@@ -126,7 +126,7 @@ func (r *Rewriter) Wrap(def *pb.Definition) (*pb.Definition, *llb.Report, error)
 		secret, skip, err := p.Decide(run)
 		if skip == "" && err == nil && p.Config.Cache == config.CacheSecret {
 			if !r.opt.CacheKey.Enabled() {
-				return secret, "", errors.Errorf("cache=%s needs the frontend's image name: select the frontend with # syntax= or gateway.v0's source option", config.CacheSecret)
+				return secret, "", errors.Errorf("cache=%s needs the frontend's image name, which runs the key step: BuildKit passes it when # syntax= (or gateway.v0's source option) selects the frontend; dotenv-llb takes --frontend-image", config.CacheSecret)
 			}
 			secret.CacheKey = r.opt.CacheKey
 		}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -23,6 +24,7 @@ import (
 	"github.com/moby/buildkit/client/llb/imagemetaresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/appcontext"
 	digest "github.com/opencontainers/go-digest"
@@ -33,9 +35,23 @@ import (
 
 func main() {
 	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "dotenv-llb:", err)
+		fmt.Fprintln(os.Stderr, "dotenv-llb:", located(err))
 		os.Exit(1)
 	}
+}
+
+// located prefixes an error with the Dockerfile lines it points at.
+func located(err error) string {
+	var at []string
+	for _, src := range errdefs.Sources(err) {
+		for _, r := range src.Ranges {
+			at = append(at, fmt.Sprintf("%s:%d", src.Info.Filename, r.Start.Line))
+		}
+	}
+	if len(at) == 0 {
+		return err.Error()
+	}
+	return strings.Join(at, ", ") + ": " + err.Error()
 }
 
 type buildArgs map[string]string
@@ -78,8 +94,13 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 
+	name := "Dockerfile"
+	if *file != "-" {
+		name = filepath.Base(*file)
+	}
 	caps := pb.Caps.CapSet(pb.Caps.All())
 	opt := dockerfile2llb.ConvertOpt{
+		SourceMap:    bkllb.NewSourceMap(nil, name, "Dockerfile", dt),
 		MetaResolver: imagemetaresolver.Default(),
 		LLBCaps:      &caps,
 		Config:       dockerui.Config{Target: *target, BuildArgs: bargs},
