@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 #
-# Vendored verbatim (only this paragraph added) from the project's shared
-# run-upstream-suite.sh (/work/shared/conformance/ on the development machines),
-# because CI runs a clean clone of this repository where that folder does not
-# exist. conformance/run.sh drives it; update by copying the shared file again.
+# Vendored from the project's shared run-upstream-suite.sh
+# (/work/shared/conformance/ on the development machines), because CI runs a
+# clean clone of this repository where that folder does not exist. Local
+# additions, marked "(local addition)": this paragraph and EXTRA_TEST_FILES.
+# conformance/run.sh drives it.
 # run-upstream-suite.sh
 #
 # Runs BuildKit's own Dockerfile-frontend integration suite
@@ -60,6 +61,8 @@
 #                      host: buildkitd falls back to host networking, network tests skip.
 #   FORCE_RESEED=1     wipe and re-create the registry mirror
 #   SKIP_APT=1         never call apt-get
+#   EXTRA_TEST_FILES   (local addition) space separated *_test.go files copied into the suite's
+#                      package before it is compiled; their tests append to allTests
 set -euo pipefail
 
 BUILDKIT_VERSION=${BUILDKIT_VERSION:-v0.34.2}
@@ -82,6 +85,7 @@ NETWORK=${NETWORK:-bridge}
 CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION:-v1.9.1}
 FORCE_RESEED=${FORCE_RESEED:-0}
 SKIP_APT=${SKIP_APT:-0}
+EXTRA_TEST_FILES=${EXTRA_TEST_FILES:-}
 
 BIN=$WORKDIR/bin
 SRC=$WORKDIR/buildkit
@@ -176,6 +180,13 @@ build_tools() {
 			ln -sf "$BIN/cni/$(basename "$p")" "$BIN/cni-path/buildkit-cni-$(basename "$p")"
 		done
 	fi
+	# (local addition) EXTRA_TEST_FILES: test files compiled into the suite's package
+	local f
+	[ ! -f "$SRC/.extra-test-files" ] || while read -r f; do rm -f "$SRC/frontend/dockerfile/$f"; done <"$SRC/.extra-test-files"
+	: >"$SRC/.extra-test-files"
+	for f in $EXTRA_TEST_FILES; do
+		cp "$f" "$SRC/frontend/dockerfile/" && basename "$f" >>"$SRC/.extra-test-files"
+	done
 	log "compiling the test binary"
 	(cd "$SRC" && go test -c -o "$BIN/dockerfile.test" ./frontend/dockerfile)
 }
