@@ -82,8 +82,10 @@ func Wrap(def *pb.Definition, policy Policy) (*pb.Definition, *Report, error) {
 		index:   make(map[digest.Digest]int, len(def.Def)),
 		renamed: make(map[digest.Digest]digest.Digest, len(def.Def)),
 		out:     make([][]byte, len(def.Def)),
+		wrapped: map[digest.Digest]bool{},
 		loaders: map[Secret][]string{},
 		keyers:  map[Secret]*keyer{},
+		addedMD: map[string]*pb.OpMetadata{},
 		report:  &Report{},
 	}
 	digests := make([]digest.Digest, len(def.Def))
@@ -109,7 +111,7 @@ type wrapper struct {
 	loaders map[Secret][]string             // loaderArgs, built once per secret
 	keyers  map[Secret]*keyer               // keyer steps, added once per secret
 	added   [][]byte                        // ops added in front of Def (keyers)
-	addedMD map[string]*pb.OpMetadata
+	addedMD map[string]*pb.OpMetadata       // their metadata
 	report  *Report
 }
 
@@ -161,9 +163,6 @@ func (w *wrapper) visit(old digest.Digest, i int) (digest.Digest, error) {
 		step.Digest = nd
 		w.report.Steps = append(w.report.Steps, step)
 		if step.Wrapped {
-			if w.wrapped == nil {
-				w.wrapped = map[digest.Digest]bool{}
-			}
 			w.wrapped[nd] = true
 		}
 	}
@@ -247,9 +246,6 @@ func (w *wrapper) keyer(secret Secret) (*keyer, error) {
 			w.added = append(w.added, dt)
 		}
 	}
-	if w.addedMD == nil {
-		w.addedMD = map[string]*pb.OpMetadata{}
-	}
 	maps.Copy(w.addedMD, k.metadata)
 	return k, nil
 }
@@ -301,7 +297,7 @@ func (w *wrapper) result() *pb.Definition {
 	// Added ops have no inputs in the definition: in front, Def stays in
 	// dependency order.
 	out := &pb.Definition{Def: append(w.added, w.out...)}
-	if w.def.Metadata != nil || w.addedMD != nil {
+	if w.def.Metadata != nil || len(w.addedMD) > 0 {
 		out.Metadata = make(map[string]*pb.OpMetadata, len(w.def.Metadata)+len(w.addedMD))
 		maps.Copy(out.Metadata, w.addedMD)
 		for old, md := range w.def.Metadata {
