@@ -5,10 +5,9 @@ package frontend
 
 import (
 	"context"
-
-	"github.com/containerd/platforms"
 	"sync"
 
+	"github.com/containerd/platforms"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/plan"
