@@ -60,3 +60,10 @@ conformance: up
 
 conformance-fast: up
 	. .local/env && OURS_IMAGE_REF=$$FRONTEND_IMAGE conformance/run.sh fast
+
+# Performance against upstream's frontend image (built as ours) and the
+# builtin frontend, side by side on the stack of make up: one table, the plot
+# bench/pass-cost.svg (bench/bench.sh; BENCH_* set the rounds; BENCHMARKS.md).
+.PHONY: bench
+bench: up
+	bench/bench.sh

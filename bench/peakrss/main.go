@@ -1,7 +1,8 @@
 // Command peakrss runs a command and prints, in KiB, the largest peak RSS
 // (VmHWM) of the processes named -comm whose environment holds -env while
 // the command runs: a frontend that BuildKit runs in a container, told apart
-// from other builds' frontends by a build-arg only this build passes.
+// from other builds' frontends by a build-arg only this build passes. The
+// figure is printed even when the command fails; then peakrss fails too.
 //
 //	peakrss -comm dockerfile-dote -env build-arg:BENCH_TOKEN=x -- buildctl build ...
 package main
@@ -41,13 +42,13 @@ func main() {
 	for {
 		select {
 		case err := <-done:
-			if err != nil {
-				fail(fmt.Errorf("%s: %w", flag.Arg(0), err))
-			}
 			if peak == 0 {
 				fail(fmt.Errorf("no process %q with %q in its environment was seen", name, *env))
 			}
 			fmt.Println(peak)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", flag.Arg(0), err))
+			}
 			return
 		case <-time.After(*every):
 		}
