@@ -9,7 +9,7 @@
 
 OUT=$LOCAL/bench
 GO_ROUNDS=${BENCH_GO_ROUNDS:-5}  # rounds of the Go benchmarks
-CACHED=${BENCH_CACHED:-15}       # cached rebuilds per frontend
+CACHED=${BENCH_CACHED:-30}       # cached rebuilds per frontend
 UNCACHED=${BENCH_UNCACHED:-10}   # uncached builds of 50 RUNs per frontend
 LOADER=${BENCH_LOADER:-5}        # builds timing the loader alone
 RSS=${BENCH_RSS:-5}              # builds and conversions of 1,000 RUNs per frontend
@@ -142,9 +142,12 @@ RUN --mount=type=bind,target=/bench --mount=type=secret,id=_env,target=/run/secr
 	cp "$ROOT/bench/loader.sh" "$dir/"
 	for r in $(seq "$LOADER"); do
 		build "$dir/$r.log" "$dir" --no-cache --progress plain >/dev/null
-		[[ $(cat "$dir/$r.log") =~ loader-bench\ n=200\ plain=([0-9]+)\ wrapped=([0-9]+) ]] || die "no figures in $dir/$r.log"
-		record loader plain "$r" "${BASH_REMATCH[1]}"
-		record loader wrapped "$r" "${BASH_REMATCH[2]}"
+		[[ $(cat "$dir/$r.log") =~ loader-bench\ n=200\ plain=([0-9]+)\ wrapped=([0-9]+)\ plain-cpu=([0-9]+)\ wrapped-cpu=([0-9]+) ]] ||
+			die "no figures in $dir/$r.log"
+		record loader plain "$r" "$((BASH_REMATCH[1] * 10))"
+		record loader wrapped "$r" "$((BASH_REMATCH[2] * 10))"
+		record loader-cpu plain "$r" "${BASH_REMATCH[3]}"
+		record loader-cpu wrapped "$r" "${BASH_REMATCH[4]}"
 	done
 }
 

@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// decade drops the zeros of a round tick label: "10.0 ms" is "10 ms".
+var decade = strings.NewReplacer(".00 ", " ", ".0 ", " ")
+
 // plot draws time per op against RUNs on log-log axes: upstream's conversion,
 // the pass, the re-encoding floor and the budget (2 % of conversion). A
 // straight line of slope 1 is linear; the dotted one is the pass's linear
@@ -53,7 +56,7 @@ func plot(gb goBench) []byte {
 	for e := lo; e <= hi; e++ {
 		v := math.Pow(10, e)
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`, left, y(v), w-right, y(v))
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y(v)+4, duration(v))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y(v)+4, decade.Replace(duration(v)))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">RUNs</text>`+"\n", (left+w-right)/2, h-10)
 	for i, s := range series {
