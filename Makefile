@@ -31,7 +31,7 @@ bounds: up
 	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -count=1 -timeout 3h -run TestBounds -v ./e2e/
 
 # tools first: the unit tests run the loader under busybox sh.
-test: tools vet unit e2e
+test: tools vet unit e2e conformance-fast
 
 # The local stack (hack/): pinned tools in bin/, buildkitd + registry + images
 # under .local/ (`. .local/env` afterwards), the AIchor example built through it.
