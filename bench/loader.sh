@@ -1,11 +1,20 @@
 # The loader alone, inside a RUN that mounts the dotenv secret as ours do:
-# a RUN's own shell, started N times without and N times with the loader in
-# front (/bench/loader.txt, the frozen text), alternating in blocks of 10.
-# Prints the total wall time of each in centiseconds (/proc/uptime: busybox's
-# date has no %N) and their CPU time (user + system) in milliseconds.
+# a RUN's own shell started N times each way, alternating in blocks of 10:
+#   plain   /bin/sh -c 'echo step'                          upstream's RUN
+#   loader  /bin/sh -c '<loader>' dockerfile-dotenv <plain>  ours
+#   exec    /bin/sh -c 'exec "$@"' dockerfile-dotenv <plain> the second shell alone
+#   inline  /bin/sh -c '<loader without its exec>echo step'  one shell, no exec
+# (/bench/loader.txt is the frozen loader text.) Prints a line per way: its
+# total wall time in centiseconds (/proc/uptime: busybox's date has no %N)
+# and CPU time (user + system) in milliseconds.
 set -eu
 n=${1:-200}
 loader=$(cat /bench/loader.txt)
+inline=${loader%'exec "$@"'}'echo step'
+[ "$inline" != "$loader" ] || {
+	echo "the loader does not end in exec \"\$@\"" >&2
+	exit 1
+}
 
 cs() {
 	read -r up _ </proc/uptime
@@ -23,11 +32,17 @@ block() {
 	echo "$(($(cs) - t)) $cpu"
 }
 
-plain=0 plain_cpu=0 wrapped=0 wrapped_cpu=0
+ways="plain loader exec inline"
+for way in $ways; do eval "wall_$way=0 cpu_$way=0"; done
 for _ in $(seq $((n / 10))); do
-	set -- $(block /bin/sh -c 'echo step')
-	plain=$((plain + $1)) plain_cpu=$((plain_cpu + $2))
-	set -- $(block /bin/sh -c "$loader" dockerfile-dotenv /bin/sh -c 'echo step')
-	wrapped=$((wrapped + $1)) wrapped_cpu=$((wrapped_cpu + $2))
+	for way in $ways; do
+		case $way in
+		plain) set -- $(block /bin/sh -c 'echo step') ;;
+		loader) set -- $(block /bin/sh -c "$loader" dockerfile-dotenv /bin/sh -c 'echo step') ;;
+		exec) set -- $(block /bin/sh -c 'exec "$@"' dockerfile-dotenv /bin/sh -c 'echo step') ;;
+		inline) set -- $(block /bin/sh -c "$inline") ;;
+		esac
+		eval "wall_$way=\$((wall_$way + $1)) cpu_$way=\$((cpu_$way + $2))"
+	done
 done
-echo "loader-bench n=$n plain=$plain wrapped=$wrapped plain-cpu=$plain_cpu wrapped-cpu=$wrapped_cpu"
+for way in $ways; do eval "echo loader-bench $way n=$n \$wall_$way \$cpu_$way"; done
