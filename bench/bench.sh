@@ -180,6 +180,7 @@ bench_rss() {
 			bk "$dir"
 			kib=$("$OUT/peakrss" -comm "${comm[$who]}" -env "$token" -- "${BK[@]}" --opt "$token" 2>"$dir/$r.log") ||
 				grep -q '"/bin/sh -c false" did not complete successfully' "$dir/$r.log" || die "see $dir/$r.log"
+			[ -n "$kib" ] || die "no peak RSS: see $dir/$r.log"
 			record rss-build "$who" "$r" "$kib"
 			dir=$OUT/rss-convertllb-$who
 			bk "$dir"
