@@ -50,17 +50,10 @@ func BenchmarkConvert(b *testing.B) {
 // BenchmarkPass measures the pass alone on an already converted definition,
 // with a fresh rewriter each time so that the Dockerfile is read again.
 func BenchmarkPass(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
-			def := benchDefinition(b, n)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, _, err := NewRewriter(nil, Options{}).Wrap(def); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchDefinitions(b, func(def *pb.Definition) error {
+		_, _, err := NewRewriter(nil, Options{}).Wrap(def)
+		return err
+	})
 }
 
 // BenchmarkRecode is the floor under any pass that changes a RUN at the root
@@ -68,12 +61,21 @@ func BenchmarkPass(b *testing.B) {
 // encoded and hashed (its old digest too, to find it), and Metadata and
 // Source.Locations re-keyed. It changes nothing and decides nothing.
 func BenchmarkRecode(b *testing.B) {
+	benchDefinitions(b, func(def *pb.Definition) error {
+		_, err := recode(def)
+		return err
+	})
+}
+
+// benchDefinitions measures f on the converted benchDockerfile of each size
+// (converted only when its size runs).
+func benchDefinitions(b *testing.B, f func(*pb.Definition) error) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
 			def := benchDefinition(b, n)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := recode(def); err != nil {
+				if err := f(def); err != nil {
 					b.Fatal(err)
 				}
 			}
