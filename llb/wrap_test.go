@@ -192,3 +192,27 @@ func stepLines(r *Report) []int {
 	}
 	return lines
 }
+
+// TestWithSecretCapKeepsFields: the shallow copy keeps every field of the
+// metadata (a new field in BuildKit's OpMetadata must be added there).
+func TestWithSecretCapKeepsFields(t *testing.T) {
+	md := &pb.OpMetadata{
+		IgnoreCache:    true,
+		Description:    map[string]string{"k": "v"},
+		ExportCache:    &pb.ExportCache{Value: true},
+		Caps:           map[string]bool{"x": true},
+		ProgressGroup:  &pb.ProgressGroup{Id: "g", Name: "n"},
+		LinuxResources: &pb.LinuxResources{},
+	}
+	want := md.CloneVT()
+	want.Caps[string(pb.CapExecMountSecret)] = true
+	if got := withSecretCap(md); !proto.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if md.Caps[string(pb.CapExecMountSecret)] {
+		t.Error("the input metadata was modified")
+	}
+	if digestOf([]byte("op")) != digest.FromBytes([]byte("op")) {
+		t.Error("digestOf differs from digest.FromBytes")
+	}
+}
