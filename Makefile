@@ -51,13 +51,15 @@ demo: up
 
 # BuildKit's own Dockerfile integration suite against our image (root,
 # linux/amd64; conformance/run.sh). conformance: ours and upstream's image,
-# both built by buildkitd from ./Dockerfile, and the difference;
-# conformance-fast: a subset, ours only.
+# both built by buildkitd from ./Dockerfile, and the difference; then the e2e
+# core scenarios on older buildkitd releases (conformance/daemons.sh).
+# conformance-fast: a subset of the suite, ours only.
 .PHONY: conformance conformance-fast
 conformance: up
 	. .local/env && ours=$$FRONTEND_IMAGE@$$($(BIN)/crane digest $$FRONTEND_IMAGE) && \
 		upstream=$$(bench/upstream-image.sh) && \
 		OURS_IMAGE_REF=$$ours UPSTREAM_IMAGE_REF=$$upstream conformance/run.sh full
+	conformance/daemons.sh
 
 conformance-fast: up
 	. .local/env && OURS_IMAGE_REF=$$FRONTEND_IMAGE conformance/run.sh fast
