@@ -21,7 +21,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 MODE=${1:-full}
-FAST_FILES="secrets mount heredoc multistage args"
+FAST_FILES=${FAST_FILES:-secrets mount heredoc multistage args}
 export WORKDIR=${WORKDIR:-$ROOT/.cache/conformance}
 OUT=$WORKDIR/run-$(date -u +%Y%m%dT%H%M%SZ)-$MODE
 BUILDKIT_VERSION=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/moby/buildkit)
