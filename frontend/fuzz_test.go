@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/pkg/errors"
 )
 
 // FuzzConvert feeds Dockerfile text through upstream's conversion and the
@@ -39,7 +40,7 @@ func FuzzConvert(f *testing.F) {
 			// Only our own settings may fail where upstream did not, and
 			// then with a message about them.
 			var el *parser.LocationError
-			if buildArg == "" && !errorsAs(err, &el) {
+			if buildArg == "" && !errors.As(err, &el) {
 				t.Fatalf("conversion failed where upstream's did not, without a Dockerfile line: %v", err)
 			}
 			return

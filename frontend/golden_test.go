@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -147,9 +148,9 @@ func renderReport(r *llb.Report) string {
 	b.WriteString("report:\n")
 	for _, s := range r.Steps {
 		if s.Wrapped {
-			b.WriteString("  line " + itoa(s.Line) + " wrapped: " + s.Name + "\n")
+			b.WriteString("  line " + strconv.Itoa(s.Line) + " wrapped: " + s.Name + "\n")
 		} else {
-			b.WriteString("  line " + itoa(s.Line) + " left as is (" + s.Reason + "): " + s.Name + "\n")
+			b.WriteString("  line " + strconv.Itoa(s.Line) + " left as is (" + s.Reason + "): " + s.Name + "\n")
 		}
 	}
 	return b.String()
@@ -160,14 +161,14 @@ func describeError(err error) string {
 	var lines []string
 	for _, src := range errdefs.Sources(err) {
 		for _, r := range src.Ranges {
-			lines = append(lines, src.Info.Filename+":"+itoa(int(r.Start.Line)))
+			lines = append(lines, src.Info.Filename+":"+strconv.Itoa(int(r.Start.Line)))
 		}
 	}
 	var el *parser.LocationError
 	if errors.As(err, &el) {
 		for _, ranges := range el.Locations {
 			for _, r := range ranges {
-				lines = append(lines, "line "+itoa(r.Start.Line))
+				lines = append(lines, "line "+strconv.Itoa(r.Start.Line))
 			}
 		}
 	}

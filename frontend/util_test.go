@@ -6,17 +6,11 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/pkg/errors"
-	"strconv"
 
 	digest "github.com/opencontainers/go-digest"
 )
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 func digestOf(dt []byte) string { return digest.FromBytes(dt).String() }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // offlineResolver answers every image lookup with a minimal config of the
 // requested platform, so that conversions never reach for a registry.
