@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite testdata/loader-v1.golden")
 // TestLoaderFrozen pins the loader text: it is part of the cache key of every
 // wrapped RUN of every user. A change must come with a new LoaderVersion.
 func TestLoaderFrozen(t *testing.T) {
-	got := "# LoaderVersion " + itoa(LoaderVersion) + "\n" +
+	got := "# LoaderVersion " + strconv.Itoa(LoaderVersion) + "\n" +
 		"# id=_env target=/run/secrets/_env\n" + loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env"})[2] + "\n" +
 		"# id=_env target=/run/secrets/_env required\n" + loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env", Required: true})[2] + "\n"
 	file := filepath.Join("testdata", "loader-v1.golden")
@@ -157,7 +158,7 @@ func TestLoaderKeepsArgvAndExitCode(t *testing.T) {
 
 func TestStripLoader(t *testing.T) {
 	args := append(loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env", Required: true}), "/bin/sh", "-c", `make "all"`)
-	msg := "process " + strconvQuote(strings.Join(args, " ")) + " did not complete successfully: exit code: 2"
+	msg := "process " + strconv.Quote(strings.Join(args, " ")) + " did not complete successfully: exit code: 2"
 	if got, want := StripLoader(msg), `process "/bin/sh -c make \"all\"" did not complete successfully: exit code: 2`; got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}

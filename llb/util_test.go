@@ -1,7 +1,0 @@
-package llb
-
-import "strconv"
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func strconvQuote(s string) string { return strconv.Quote(s) }
