@@ -137,7 +137,7 @@ func TestLeakScanFinds(t *testing.T) {
 RUN echo "$TOKEN" | base64 > /leaked-on-purpose.txt
 `})
 	tarball := filepath.Join(t.TempDir(), "image.tar")
-	p.build("--secret", "id=_env,src=.env", "--output", "type=oci,dest="+tarball)
+	p.build("--no-cache", "--secret", "id=_env,src=.env", "--output", "type=oci,dest="+tarball)
 	found := false
 	scanTar(t, tarball, func(_ string, dt []byte) {
 		for _, n := range leakNeedles(canary)[1:] {

@@ -30,8 +30,9 @@ COPY --from=build /one.txt /two.txt /
 	for round := range rounds {
 		var wg sync.WaitGroup
 		for i := range builds {
-			owner := fmt.Sprintf("build-%d-%d", round, i)
 			canary := newCanary(t)
+			// Unique per run: an earlier run's results are in the cache.
+			owner := fmt.Sprintf("build-%d-%d-%s", round, i, canary[7:15])
 			p := s.project(t, map[string]string{".env": "TOKEN=" + canary + "\n", "Dockerfile": df})
 			dest := filepath.Join(t.TempDir(), "out")
 			wg.Go(func() {
