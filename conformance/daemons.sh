@@ -53,21 +53,7 @@ run() {
 		return 1
 	fi
 	sock=$dir/buildkitd.sock builder=dotenv-conformance-${v//./-} log=$dir/e2e.log
-	cat >"$dir/buildkitd.toml" <<-EOF
-		root = "$dir/root"
-		[grpc]
-		  address = ["unix://$sock"]
-		[worker.oci]
-		  enabled = true
-		  networkMode = "host"
-		[worker.containerd]
-		  enabled = false
-		[registry."$REGISTRY"]
-		  http = true
-		  insecure = true
-		[registry."docker.io"]
-		  mirrors = ["$REGISTRY"]
-	EOF
+	"$ROOT/hack/buildkitd-config.sh" "$dir/root" "unix://$sock" "$REGISTRY" >"$dir/buildkitd.toml"
 	rm -f "$sock"
 	"$bk" --config "$dir/buildkitd.toml" >"$dir/buildkitd.log" 2>&1 &
 	PID=$!

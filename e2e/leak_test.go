@@ -243,10 +243,7 @@ func registryOf(ref string) string {
 // registryBlobs calls fn with every manifest and blob reachable from ref.
 func registryBlobs(t *testing.T, p *project, ref string, fn func(name string, dt []byte)) {
 	t.Helper()
-	repo, _, _ := strings.Cut(ref, ":")
-	if i := strings.LastIndex(ref, ":"); i > len(registryOf(ref)) {
-		repo = ref[:i]
-	}
+	repo := ref[:strings.LastIndex(ref, ":")] // ref is host:port/name:tag
 	seen := map[string]bool{}
 	var walk func(ref string, isManifest bool)
 	walk = func(ref string, isManifest bool) {

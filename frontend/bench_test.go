@@ -27,7 +27,7 @@ var benchSizes = []int{10, 100, 1000, 5000}
 func BenchmarkConvert(b *testing.B) {
 	for _, n := range benchSizes {
 		dt := benchDockerfile(n)
-		opt := readOpts(&testing.T{}, "none")
+		opt := readOpts(b, "none")
 		b.Run(fmt.Sprintf("runs=%d/upstream", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -84,7 +84,7 @@ func benchDefinitions(b *testing.B, f func(*pb.Definition) error) {
 }
 
 func benchDefinition(b *testing.B, n int) *pb.Definition {
-	def, err := upstreamLLB(b.Context(), benchDockerfile(n), readOpts(&testing.T{}, "none"))
+	def, err := upstreamLLB(b.Context(), benchDockerfile(n), readOpts(b, "none"))
 	if err != nil {
 		b.Fatal(err)
 	}

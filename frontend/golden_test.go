@@ -86,7 +86,7 @@ func upstreamLLB(ctx context.Context, dt []byte, opt dockerfile2llb.ConvertOpt) 
 }
 
 // readOpts reads `build-arg K=V`, `target T` and `platform P` lines.
-func readOpts(t *testing.T, file string) dockerfile2llb.ConvertOpt {
+func readOpts(t testing.TB, file string) dockerfile2llb.ConvertOpt {
 	caps := pb.Caps.CapSet(pb.Caps.All())
 	// A fixed unique id: by default each conversion without a session gets a
 	// random one, which would defeat the determinism check.

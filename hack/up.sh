@@ -24,21 +24,7 @@ start_registry() {
 }
 
 start_buildkitd() {
-	cat >"$LOCAL/buildkitd.toml" <<-EOF
-		root = "$LOCAL/buildkit"
-		[grpc]
-		  address = ["$BUILDKIT_HOST"]
-		[worker.oci]
-		  enabled = true
-		  networkMode = "host"
-		[worker.containerd]
-		  enabled = false
-		[registry."$REGISTRY"]
-		  http = true
-		  insecure = true
-		[registry."docker.io"]
-		  mirrors = ["$REGISTRY"]
-	EOF
+	"$ROOT/hack/buildkitd-config.sh" "$LOCAL/buildkit" "$BUILDKIT_HOST" "$REGISTRY" >"$LOCAL/buildkitd.toml"
 	start_daemon buildkitd --config "$LOCAL/buildkitd.toml"
 	wait_for buildkitd buildctl debug workers
 }
