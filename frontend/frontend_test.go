@@ -14,6 +14,7 @@ import (
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	apicapspb "github.com/moby/buildkit/util/apicaps/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
@@ -29,19 +30,24 @@ type fakeClient struct {
 	client.Client
 	dockerfile string
 	opts       map[string]string
-	solveErr   error // returned by solves of definitions with an exec
+	solveErr   error               // returned by solves of definitions with an exec
+	llbCaps    []*apicapspb.APICap // the daemon's LLB caps; all of v0.34's when nil
 
 	mu     sync.Mutex
 	solves []client.SolveRequest
 }
 
 func (c *fakeClient) BuildOpts() client.BuildOpts {
+	llbCaps := c.llbCaps
+	if llbCaps == nil {
+		llbCaps = pb.Caps.All()
+	}
 	return client.BuildOpts{
 		Opts:      c.opts,
 		SessionID: "test-session",
 		Workers:   []client.WorkerInfo{{ID: "w", Platforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}}},
 		Product:   "test",
-		LLBCaps:   pb.Caps.CapSet(pb.Caps.All()),
+		LLBCaps:   pb.Caps.CapSet(llbCaps),
 		Caps:      gwpb.Caps.CapSet(gwpb.Caps.All()),
 	}
 }
@@ -249,5 +255,25 @@ func TestBadDirectiveHasSource(t *testing.T) {
 	srcs := errdefs.Sources(err)
 	if err == nil || len(srcs) == 0 || srcs[0].Ranges[0].Start.Line != 1 || !strings.Contains(err.Error(), `stage "nope"`) {
 		t.Errorf("error %v, sources %+v", err, srcs)
+	}
+}
+
+// TestOldDaemon: a daemon older than BuildKit v0.5 (no FileOp) is refused
+// by upstream's own check, before anything is solved; the wrapped RUNs need
+// nothing newer (secret mounts came before FileOp).
+func TestOldDaemon(t *testing.T) {
+	var old []*apicapspb.APICap
+	for _, c := range pb.Caps.All() {
+		if c.ID != string(pb.CapFileBase) {
+			old = append(old, c)
+		}
+	}
+	c := &fakeClient{dockerfile: sbomDockerfile, llbCaps: old}
+	_, err := Build(t.Context(), c)
+	if err == nil || !strings.Contains(err.Error(), "needs BuildKit 0.5 or later") {
+		t.Errorf("error %v, want upstream's minimum-version message", err)
+	}
+	if len(c.solves) != 0 {
+		t.Errorf("solved %d times on a daemon it refuses", len(c.solves))
 	}
 }
