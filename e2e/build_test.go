@@ -102,6 +102,36 @@ COPY --from=build /tmp/*.txt /tmp/*.log /
 	})
 }
 
+// TestStageWithoutBinSh: in a stage without /bin/sh (distroless :debug
+// ships /busybox/sh), RUNs that name their shell, by SHELL or in exec form,
+// build as with upstream and see the variables: the loader runs under that
+// shell. A failing one's error names the user's command.
+func TestStageWithoutBinSh(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": header + `FROM {{.Base}} AS busybox
+FROM scratch AS build
+COPY --from=busybox /bin/busybox /busybox/sh
+SHELL ["/busybox/sh", "-c"]
+RUN echo "$OTHER_ENV_VAR" > /shell.txt
+RUN ["/busybox/sh", "-c", "echo \"$OTHER_ENV_VAR\" > /exec.txt"]
+ARG FAIL
+RUN test -z "$FAIL" || exit 4
+FROM scratch
+COPY --from=build /*.txt /
+`})
+	expectFiles(t, p.exported("--secret", "id=_env,src=.env"), map[string]string{
+		"shell.txt": "Something else\n",
+		"exec.txt":  "Something else\n",
+	})
+	out, err := p.buildErr("--secret", "id=_env,src=.env", "--build-arg", "FAIL=1")
+	if err == nil {
+		t.Fatalf("the build succeeded:\n%s", out)
+	}
+	if final, want := lastErrorLine(out), `process "/busybox/sh -c test -z \"$FAIL\" || exit 4" did not complete successfully: exit code: 4`; !strings.Contains(final, want) {
+		t.Errorf("final error %q lacks %q", final, want)
+	}
+}
+
 // TestFailingRun: the exit code is kept and the error names the user's
 // command and its Dockerfile line, not the loader.
 func TestFailingRun(t *testing.T) {

@@ -1,7 +1,9 @@
 package llb
 
 import (
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -45,20 +47,36 @@ const loaderV1 = `if [ -r @PATH@ ]; then ` +
 // missingRequiredV1 is the loader's else branch for a required secret.
 const missingRequiredV1 = `else echo "` + LoaderName + `: secret @ID@ is required: pass it with --secret id=@ID@,src=<dotenv file>" >&2; exit 1; `
 
-// loaderArgs returns the argv that runs in front of a RUN's own argv.
-func loaderArgs(s Secret) []string {
+// loaderArgs returns the argv that runs in front of a RUN's own argv, with
+// the loader run by shell.
+func loaderArgs(s Secret, shell string) []string {
 	missing := ""
 	if s.Required {
 		missing = missingRequiredV1
 	}
 	script := strings.NewReplacer("@MISSING@", missing).Replace(loaderV1)
 	script = strings.NewReplacer("@ID@", s.ID, "@PATH@", s.Target).Replace(script)
-	return []string{"/bin/sh", "-c", script, LoaderName}
+	return []string{shell, "-c", script, LoaderName}
+}
+
+// posixShells are the shells the loader runs under (tested with each).
+var posixShells = []string{"sh", "ash", "dash", "bash"}
+
+// loaderShell returns the shell that runs the loader in front of argv: the
+// RUN's own shell when argv starts with an absolute path to one, /bin/sh
+// otherwise. An image without /bin/sh (distroless :debug has /busybox/sh)
+// can then RUN with `SHELL ["/busybox/sh", "-c"]` as it does upstream.
+func loaderShell(argv []string) string {
+	if len(argv) > 0 && path.IsAbs(argv[0]) && slices.Contains(posixShells, path.Base(argv[0])) {
+		return argv[0]
+	}
+	return "/bin/sh"
 }
 
 // loaderInText matches the loader argv as BuildKit prints it in a failed
-// step's error, `process "<args joined by spaces>"` (quotes escaped), or raw.
-var loaderInText = regexp.MustCompile(`/bin/sh -c if \[ -r .*?fi; exec \\?"\$@\\?" ` + LoaderName + ` `)
+// step's error, `process "<args joined by spaces>"` (quotes escaped), or raw,
+// whichever shell runs it.
+var loaderInText = regexp.MustCompile(`/[^\s"'\\]* -c if \[ -r .*?fi; exec \\?"\$@\\?" ` + LoaderName + ` `)
 
 // StripLoader removes the loader argv from a message, so that an error about
 // a wrapped step shows the command the user wrote.

@@ -16,8 +16,8 @@ var update = flag.Bool("update", false, "rewrite testdata/loader-v1.golden")
 // wrapped RUN of every user. A change must come with a new LoaderVersion.
 func TestLoaderFrozen(t *testing.T) {
 	got := "# LoaderVersion " + strconv.Itoa(LoaderVersion) + "\n" +
-		"# id=_env target=/run/secrets/_env\n" + loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env"})[2] + "\n" +
-		"# id=_env target=/run/secrets/_env required\n" + loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env", Required: true})[2] + "\n"
+		"# id=_env target=/run/secrets/_env\n" + loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env"}, "/bin/sh")[2] + "\n" +
+		"# id=_env target=/run/secrets/_env required\n" + loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env", Required: true}, "/bin/sh")[2] + "\n"
 	file := filepath.Join("testdata", "loader-v1.golden")
 	if *update {
 		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
@@ -35,8 +35,9 @@ func TestLoaderFrozen(t *testing.T) {
 }
 
 // shells are the /bin/sh implementations images ship: Debian's dash,
-// busybox ash (alpine, busybox) and bash in POSIX mode (some distros).
-var shells = [][]string{{"dash"}, {"busybox", "sh"}, {"bash", "--posix"}}
+// busybox ash (alpine, busybox) and bash in POSIX mode (some distros); and
+// bash itself, which runs the loader of a RUN whose SHELL is bash.
+var shells = [][]string{{"dash"}, {"busybox", "sh"}, {"bash", "--posix"}, {"bash"}}
 
 // runLoader runs the loader with each shell against a dotenv file holding
 // content (nil: no file), in front of cmd; it returns each shell's output.
@@ -49,7 +50,7 @@ func runLoader(t *testing.T, content []byte, required bool, cmd ...string) map[s
 			t.Fatal(err)
 		}
 	}
-	args := loaderArgs(Secret{ID: "_env", Target: target, Required: required})
+	args := loaderArgs(Secret{ID: "_env", Target: target, Required: required}, "/bin/sh")
 	out := map[string]result{}
 	for _, sh := range shells {
 		if _, err := exec.LookPath(sh[0]); err != nil {
@@ -66,7 +67,7 @@ func runLoader(t *testing.T, content []byte, required bool, cmd ...string) map[s
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		out[sh[0]] = result{stdout.String(), stderr.String(), code}
+		out[strings.Join(sh, " ")] = result{stdout.String(), stderr.String(), code}
 	}
 	return out
 }
@@ -157,9 +158,32 @@ func TestLoaderKeepsArgvAndExitCode(t *testing.T) {
 }
 
 func TestStripLoader(t *testing.T) {
-	args := append(loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env", Required: true}), "/bin/sh", "-c", `make "all"`)
-	msg := "process " + strconv.Quote(strings.Join(args, " ")) + " did not complete successfully: exit code: 2"
-	if got, want := StripLoader(msg), `process "/bin/sh -c make \"all\"" did not complete successfully: exit code: 2`; got != want {
-		t.Errorf("got %s\nwant %s", got, want)
+	for _, shell := range []string{"/bin/sh", "/busybox/sh"} {
+		args := append(loaderArgs(Secret{ID: "_env", Target: "/run/secrets/_env", Required: true}, shell), shell, "-c", `make "all"`)
+		msg := "process " + strconv.Quote(strings.Join(args, " ")) + " did not complete successfully: exit code: 2"
+		want := `process "` + shell + ` -c make \"all\"" did not complete successfully: exit code: 2`
+		if got := StripLoader(msg); got != want {
+			t.Errorf("got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func TestLoaderShell(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"/bin/sh", "-c", "make"}, "/bin/sh"},
+		{[]string{"/busybox/sh", "-c", "make"}, "/busybox/sh"},               // distroless :debug
+		{[]string{"/bin/bash", "-o", "pipefail", "-c", "make"}, "/bin/bash"}, // SHELL with options
+		{[]string{"/usr/bin/make", "all"}, "/bin/sh"},                        // exec form
+		{[]string{"bash", "-c", "make"}, "/bin/sh"},                          // found on PATH: not known here
+		{[]string{"/usr/bin/pwsh", "-c", "make"}, "/bin/sh"},                 // not a POSIX shell
+		{[]string{"/bin/zsh", "-c", "make"}, "/bin/sh"},                      // the loader is not tested with it
+		{nil, "/bin/sh"},
+	} {
+		if got := loaderShell(tc.argv); got != tc.want {
+			t.Errorf("loaderShell(%q) = %s, want %s", tc.argv, got, tc.want)
+		}
 	}
 }

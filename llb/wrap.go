@@ -85,7 +85,7 @@ func Wrap(def *pb.Definition, policy Policy) (*pb.Definition, *Report, error) {
 		renamed: make(map[digest.Digest]digest.Digest, len(def.Def)),
 		out:     make([][]byte, len(def.Def)),
 		wrapped: map[digest.Digest]bool{},
-		loaders: map[Secret][]string{},
+		loaders: map[loaderKey][]string{},
 		keyers:  map[Secret]*keyer{},
 		addedMD: map[string]*pb.OpMetadata{},
 		report:  &Report{},
@@ -110,7 +110,7 @@ type wrapper struct {
 	renamed map[digest.Digest]digest.Digest // old digest -> new digest, once visited
 	out     [][]byte                        // new Def, same order
 	wrapped map[digest.Digest]bool          // new digests of wrapped ops
-	loaders map[Secret][]string             // loaderArgs, built once per secret
+	loaders map[loaderKey][]string          // loaderArgs, built once per secret and shell
 	keyers  map[Secret]*keyer               // keyer steps, added once per secret
 	added   [][]byte                        // ops added in front of Def (keyers)
 	addedMD map[string]*pb.OpMetadata       // their metadata
@@ -204,10 +204,11 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, bool, error) {
 		return step, true, nil
 	}
 
-	loader, ok := w.loaders[secret]
+	key := loaderKey{secret, loaderShell(exec.Meta.Args)}
+	loader, ok := w.loaders[key]
 	if !ok {
-		loader = loaderArgs(secret)
-		w.loaders[secret] = loader
+		loader = loaderArgs(key.secret, key.shell)
+		w.loaders[key] = loader
 	}
 	exec.Meta.Args = append(slices.Clip(loader), exec.Meta.Args...)
 	exec.Mounts = append(exec.Mounts, &pb.Mount{
@@ -230,6 +231,11 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, bool, error) {
 	}
 	step.Wrapped = true
 	return step, true, nil
+}
+
+type loaderKey struct {
+	secret Secret
+	shell  string
 }
 
 // keyer returns the keyer step of secret, adding its ops to the definition
