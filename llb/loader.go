@@ -59,15 +59,18 @@ func loaderArgs(s Secret, shell string) []string {
 	return []string{shell, "-c", script, LoaderName}
 }
 
-// posixShells are the shells the loader runs under (tested with each).
-var posixShells = []string{"sh", "ash", "dash", "bash"}
+// loaderShells are the shells that may run the loader in place of /bin/sh.
+// Not bash: started as bash, not sh, it would first source $BASH_ENV, which
+// the RUN's own bash does again; images with bash have /bin/sh anyway.
+var loaderShells = []string{"sh", "ash", "dash"}
 
 // loaderShell returns the shell that runs the loader in front of argv: the
-// RUN's own shell when argv starts with an absolute path to one, /bin/sh
-// otherwise. An image without /bin/sh (distroless :debug has /busybox/sh)
-// can then RUN with `SHELL ["/busybox/sh", "-c"]` as it does upstream.
+// RUN's own shell when argv starts with an absolute path to one of
+// loaderShells, /bin/sh otherwise. So an image without /bin/sh (distroless
+// :debug has /busybox/sh) can RUN with `SHELL ["/busybox/sh", "-c"]` as it
+// does upstream.
 func loaderShell(argv []string) string {
-	if len(argv) > 0 && path.IsAbs(argv[0]) && slices.Contains(posixShells, path.Base(argv[0])) {
+	if len(argv) > 0 && path.IsAbs(argv[0]) && slices.Contains(loaderShells, path.Base(argv[0])) {
 		return argv[0]
 	}
 	return "/bin/sh"

@@ -35,9 +35,8 @@ func TestLoaderFrozen(t *testing.T) {
 }
 
 // shells are the /bin/sh implementations images ship: Debian's dash,
-// busybox ash (alpine, busybox) and bash in POSIX mode (some distros); and
-// bash itself, which runs the loader of a RUN whose SHELL is bash.
-var shells = [][]string{{"dash"}, {"busybox", "sh"}, {"bash", "--posix"}, {"bash"}}
+// busybox ash (alpine, busybox) and bash in POSIX mode (some distros).
+var shells = [][]string{{"dash"}, {"busybox", "sh"}, {"bash", "--posix"}}
 
 // runLoader runs the loader with each shell against a dotenv file holding
 // content (nil: no file), in front of cmd; it returns each shell's output.
@@ -174,12 +173,13 @@ func TestLoaderShell(t *testing.T) {
 		want string
 	}{
 		{[]string{"/bin/sh", "-c", "make"}, "/bin/sh"},
-		{[]string{"/busybox/sh", "-c", "make"}, "/busybox/sh"},               // distroless :debug
-		{[]string{"/bin/bash", "-o", "pipefail", "-c", "make"}, "/bin/bash"}, // SHELL with options
-		{[]string{"/usr/bin/make", "all"}, "/bin/sh"},                        // exec form
-		{[]string{"bash", "-c", "make"}, "/bin/sh"},                          // found on PATH: not known here
-		{[]string{"/usr/bin/pwsh", "-c", "make"}, "/bin/sh"},                 // not a POSIX shell
-		{[]string{"/bin/zsh", "-c", "make"}, "/bin/sh"},                      // the loader is not tested with it
+		{[]string{"/busybox/sh", "-c", "make"}, "/busybox/sh"},             // distroless :debug
+		{[]string{"/usr/bin/dash", "-e", "-c", "make"}, "/usr/bin/dash"},   // SHELL with options
+		{[]string{"/bin/bash", "-o", "pipefail", "-c", "make"}, "/bin/sh"}, // bash would read $BASH_ENV twice
+		{[]string{"/usr/bin/make", "all"}, "/bin/sh"},                      // exec form
+		{[]string{"bash", "-c", "make"}, "/bin/sh"},                        // found on PATH: not known here
+		{[]string{"/usr/bin/pwsh", "-c", "make"}, "/bin/sh"},               // not a POSIX shell
+		{[]string{"/bin/zsh", "-c", "make"}, "/bin/sh"},                    // not tested with the loader
 		{nil, "/bin/sh"},
 	} {
 		if got := loaderShell(tc.argv); got != tc.want {
