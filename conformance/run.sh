@@ -121,8 +121,9 @@ full() {
 	echo "== our own tests (conformance/testdata), with our image: $(grep -c '^PASS' "$OUT/own" || true) passed of $(wc -l <"$OUT/own")"
 	grep -v '^PASS' "$OUT/own" | sed 's/^/  /' || true
 	undocumented "$OUT/differences" >"$OUT/undocumented"
-	if [ -s "$OUT/undocumented" ] || grep -qv '^PASS' "$OUT/own"; then
-		echo "conformance: $(wc -l <"$OUT/undocumented") undocumented difference(s) (see conformance/DIFFERENCES.md), $(grep -cv '^PASS' "$OUT/own") of our own tests not passing"
+	# Our own tests must have run: an empty list would pass unnoticed.
+	if [ -s "$OUT/undocumented" ] || [ ! -s "$OUT/own" ] || grep -qv '^PASS' "$OUT/own"; then
+		echo "conformance: $(wc -l <"$OUT/undocumented") undocumented difference(s) (see conformance/DIFFERENCES.md), $(grep -c '^PASS' "$OUT/own" || true) of $(wc -l <"$OUT/own") of our own tests passed"
 		exit 1
 	fi
 	echo "conformance: no undocumented difference (results in $OUT)"

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/peakrss"
 )
 
 // TestIsolationUnderLoad: 8 concurrent builds on one buildkitd, each with
@@ -91,12 +93,13 @@ func TestBounds(t *testing.T) {
 	df.WriteString(final.String())
 	p := s.project(t, map[string]string{".env": env.String(), "Dockerfile": df.String()})
 
-	peak := watchPeakRSS(t, "dockerfile-dotenv")
+	// The frontend runs as a container process of buildkitd on this machine.
+	rss := peakrss.Watch("dockerfile-dotenv", "", 50*time.Millisecond)
 	start := time.Now()
 	// --no-cache: an earlier run's RUNs would prove nothing about this _env.
 	out := p.exported("--no-cache", "--secret", "id=_env,src=.env")
 	t.Logf("%d RUNs in %d stages with a %d-byte _env built in %s; frontend peak RSS %d KiB",
-		runs, stages, env.Len(), time.Since(start).Round(time.Second), peak())
+		runs, stages, env.Len(), time.Since(start).Round(time.Second), rss.Stop())
 
 	n := 0
 	for stage := range stages {
@@ -113,54 +116,5 @@ func TestBounds(t *testing.T) {
 	}
 	if n != runs {
 		t.Errorf("%d RUNs saw the variables, want %d", n, runs)
-	}
-}
-
-// watchPeakRSS polls /proc for processes named name (the frontend runs as
-// a container process of buildkitd on this machine) and returns a function
-// that reports the largest peak RSS (VmHWM) seen, in KiB.
-func watchPeakRSS(t *testing.T, name string) func() int {
-	name = name[:min(len(name), 15)] // the kernel's comm is 15 bytes
-	var mu sync.Mutex
-	peak := 0
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
-			for _, comm := range dirs {
-				dt, err := os.ReadFile(comm)
-				if err != nil || strings.TrimSpace(string(dt)) != name {
-					continue
-				}
-				status, err := os.ReadFile(filepath.Join(filepath.Dir(comm), "status"))
-				if err != nil {
-					continue
-				}
-				for _, l := range strings.Split(string(status), "\n") {
-					if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-						if kb, err := strconv.Atoi(f[1]); err == nil {
-							mu.Lock()
-							peak = max(peak, kb)
-							mu.Unlock()
-						}
-					}
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() { close(done); <-stopped })
-	return func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
 	}
 }

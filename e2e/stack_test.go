@@ -43,8 +43,7 @@ func getStack(t *testing.T) *stack {
 	if s.BuildkitHost == "" || s.Frontend == "" || s.Base == "" || s.Builder == "" {
 		t.Fatal("the stack is not up: run `make up` and `. .local/env` (or `make e2e`), or test with -short")
 	}
-	host, _, _ := strings.Cut(s.Base, "/")
-	s.Upstream = host + "/docker/dockerfile:1"
+	s.Upstream = registryOf(s.Base) + "/docker/dockerfile:1"
 	return s
 }
 

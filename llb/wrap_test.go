@@ -194,7 +194,8 @@ func stepLines(r *Report) []int {
 }
 
 // TestWithSecretCapKeepsFields: the shallow copy keeps every field of the
-// metadata (a new field in BuildKit's OpMetadata must be added there).
+// metadata. The input sets every field BuildKit's OpMetadata has, so a field
+// added by a BuildKit update fails here until withSecretCap copies it.
 func TestWithSecretCapKeepsFields(t *testing.T) {
 	md := &pb.OpMetadata{
 		IgnoreCache:    true,
@@ -204,6 +205,12 @@ func TestWithSecretCapKeepsFields(t *testing.T) {
 		ProgressGroup:  &pb.ProgressGroup{Id: "g", Name: "n"},
 		LinuxResources: &pb.LinuxResources{},
 	}
+	fields := md.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); !md.ProtoReflect().Has(f) {
+			t.Errorf("OpMetadata field %s is not set here, so not checked: set it, and copy it in withSecretCap", f.Name())
+		}
+	}
 	want := md.CloneVT()
 	want.Caps[string(pb.CapExecMountSecret)] = true
 	if got := withSecretCap(md); !proto.Equal(got, want) {
@@ -212,7 +219,12 @@ func TestWithSecretCapKeepsFields(t *testing.T) {
 	if md.Caps[string(pb.CapExecMountSecret)] {
 		t.Error("the input metadata was modified")
 	}
-	if digestOf([]byte("op")) != digest.FromBytes([]byte("op")) {
-		t.Error("digestOf differs from digest.FromBytes")
+}
+
+func TestDigestOf(t *testing.T) {
+	for _, dt := range [][]byte{nil, []byte("op")} {
+		if digestOf(dt) != digest.FromBytes(dt) {
+			t.Errorf("digestOf(%q) differs from digest.FromBytes", dt)
+		}
 	}
 }

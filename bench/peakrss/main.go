@@ -8,15 +8,13 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/peakrss"
 )
 
 func main() {
@@ -28,68 +26,19 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	name := (*comm)[:min(len(*comm), 15)]
 
+	w := peakrss.Watch(*comm, *env, *every)
 	cmd := exec.Command(flag.Arg(0), flag.Args()[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // stdout is the figure
-	if err := cmd.Start(); err != nil {
-		fail(err)
+	err := cmd.Run()
+	peak := w.Stop()
+	if peak == 0 {
+		fail(fmt.Errorf("no process %q with %q in its environment was seen", *comm, *env))
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-
-	peak, frontends := 0, map[string]bool{}
-	for {
-		select {
-		case err := <-done:
-			if peak == 0 {
-				fail(fmt.Errorf("no process %q with %q in its environment was seen", name, *env))
-			}
-			fmt.Println(peak)
-			if err != nil {
-				fail(fmt.Errorf("%s: %w", flag.Arg(0), err))
-			}
-			return
-		case <-time.After(*every):
-		}
-		// Every process is looked at again each time: a container's
-		// process is runc's until it execs the frontend.
-		dirs, _ := filepath.Glob("/proc/[0-9]*")
-		for _, dir := range dirs {
-			if !frontends[dir] && isFrontend(dir, name, *env) {
-				frontends[dir] = true
-			}
-			if frontends[dir] {
-				peak = max(peak, hwm(dir))
-			}
-		}
-	}
-}
-
-// isFrontend tells whether the process in dir is named name and has env in
-// its environment.
-func isFrontend(dir, name, env string) bool {
-	dt, err := os.ReadFile(filepath.Join(dir, "comm"))
-	if err != nil || strings.TrimSpace(string(dt)) != name {
-		return false
-	}
-	environ, err := os.ReadFile(filepath.Join(dir, "environ"))
-	return err == nil && bytes.Contains(environ, []byte(env))
-}
-
-// hwm returns the VmHWM of the process in dir, in KiB, 0 once it is gone.
-func hwm(dir string) int {
-	status, err := os.ReadFile(filepath.Join(dir, "status"))
+	fmt.Println(peak)
 	if err != nil {
-		return 0
+		fail(fmt.Errorf("%s: %w", flag.Arg(0), err))
 	}
-	for l := range strings.SplitSeq(string(status), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.Atoi(f[1])
-			return kb
-		}
-	}
-	return 0
 }
 
 func fail(err error) {

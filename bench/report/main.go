@@ -109,16 +109,17 @@ func buildRows(t *table, s samples) {
 		fmt.Sprintf("%.3f paired, 95 %% CI %s; of medians %.3f", ratio, medianCI(ratios, "%.3f"), c["ours"].median/c["upstream"].median),
 		fmt.Sprintf("≤ %g", cachedBudget), yes(ratio <= cachedBudget))
 
+	// End to end the loader's cost drowns in the noise of whole builds: the
+	// budget is judged on the loader alone (below), not on these rows.
 	perRun := func(o, u float64) float64 { return (o - u) / uncachedRuns * 1000 }
 	u, st := s.stat("uncached"), s.stat("step")
-	loader := perRun(u["ours"].median, u["upstream"].median)
 	paired := s.paired("uncached", "ours", "upstream", perRun)
 	t.add(fmt.Sprintf("uncached build of %d RUNs, wall; reference: upstream's with the boilerplate (n = %d, %d, %d)",
 		uncachedRuns, u["upstream"].n, u["ours"].n, u["boilerplate"].n),
 		u["upstream"].seconds(), u["ours"].seconds(), u["boilerplate"].seconds(),
-		fmt.Sprintf("%.1f ms per RUN (paired %.1f, 95 %% CI %s; vs boilerplate %.1f)", loader, median(paired),
-			medianCI(paired, "%.1f"), perRun(u["ours"].median, u["boilerplate"].median)),
-		fmt.Sprintf("≤ %g ms", loaderBudget), yes(loader <= loaderBudget))
+		fmt.Sprintf("%.1f ms per RUN (paired %.1f, 95 %% CI %s; vs boilerplate %.1f)", perRun(u["ours"].median, u["upstream"].median),
+			median(paired), medianCI(paired, "%.1f"), perRun(u["ours"].median, u["boilerplate"].median)),
+		"", "")
 	t.add(fmt.Sprintf("same, one RUN step as BuildKit times it (n = %d, %d, %d)", st["upstream"].n, st["ours"].n, st["boilerplate"].n),
 		st["upstream"].milliseconds(), st["ours"].milliseconds(), st["boilerplate"].milliseconds(),
 		fmt.Sprintf("%.1f ms per RUN (vs boilerplate %.1f)", (st["ours"].median-st["upstream"].median)*1000,
@@ -189,13 +190,18 @@ type sample struct {
 	value float64
 }
 
+// add records values of figure for who, outside any round.
 func (s samples) add(figure, who string, values ...float64) {
+	for _, v := range values {
+		s.put(figure, who, sample{value: v})
+	}
+}
+
+func (s samples) put(figure, who string, x sample) {
 	if s[figure] == nil {
 		s[figure] = map[string][]sample{}
 	}
-	for _, v := range values {
-		s[figure][who] = append(s[figure][who], sample{value: v})
-	}
+	s[figure][who] = append(s[figure][who], x)
 }
 
 func readSamples(path string) (samples, error) {
@@ -215,10 +221,7 @@ func readSamples(path string) (samples, error) {
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("%s: bad line %q", path, sc.Text())
 		}
-		if s[c[0]] == nil {
-			s[c[0]] = map[string][]sample{}
-		}
-		s[c[0]][c[1]] = append(s[c[0]][c[1]], sample{round, v})
+		s.put(c[0], c[1], sample{round, v})
 	}
 	return s, nil
 }
