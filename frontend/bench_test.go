@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -108,7 +109,7 @@ func recode(def *pb.Definition) (*pb.Definition, error) {
 			return nil, err
 		}
 		out.Def[i] = nt
-		renamed[digest.FromBytes(dt)] = digest.FromBytes(nt)
+		renamed[llb.Digest(dt)] = llb.Digest(nt)
 	}
 	for d, md := range def.Metadata {
 		out.Metadata[string(renamed[digest.Digest(d)])] = md

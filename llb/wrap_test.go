@@ -221,10 +221,10 @@ func TestWithSecretCapKeepsFields(t *testing.T) {
 	}
 }
 
-func TestDigestOf(t *testing.T) {
+func TestDigest(t *testing.T) {
 	for _, dt := range [][]byte{nil, []byte("op")} {
-		if digestOf(dt) != digest.FromBytes(dt) {
-			t.Errorf("digestOf(%q) differs from digest.FromBytes", dt)
+		if Digest(dt) != digest.FromBytes(dt) {
+			t.Errorf("Digest(%q) differs from digest.FromBytes", dt)
 		}
 	}
 }
