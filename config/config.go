@@ -6,6 +6,7 @@ package config
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,7 @@ const (
 	keyStage    = "stage"
 	keyOff      = "off"
 	keyCache    = "cache"
+	keyLoader   = "loader"
 )
 
 // Values of the cache key.
@@ -38,6 +40,14 @@ const (
 	CacheShared = "shared"
 	// CacheSecret keys the cache of wrapped RUNs by the secret's content.
 	CacheSecret = "secret"
+)
+
+// Values of the loader.
+const (
+	// LoaderProgram is loader v2: a program that reads the file as data.
+	LoaderProgram = "program"
+	// LoaderShell is loader v1: the stage's /bin/sh sources the file.
+	LoaderShell = "shell"
 )
 
 // DefaultID is the secret id build platforms pass the dotenv file as.
@@ -56,11 +66,12 @@ type Config struct {
 	Stages   []string // stages whose RUNs are wrapped; empty means all
 	Off      bool     // wrap nothing
 	Cache    string   // CacheShared or CacheSecret
+	Loader   string   // LoaderProgram or LoaderShell
 }
 
 // Default is the setting when nothing is configured.
 func Default() Config {
-	return Config{ID: DefaultID, Cache: CacheShared}
+	return Config{ID: DefaultID, Cache: CacheShared, Loader: LoaderProgram}
 }
 
 // MountTarget is where the secret is mounted.
@@ -73,13 +84,15 @@ func (c Config) MountTarget() string {
 
 // Apply returns c with the keys of setting s applied on top. s is a
 // comma-separated list of key=value pairs; boolean keys may stand alone.
-// Repeated stage keys add up; a stage key replaces the stages of c.
+// Repeated stage keys add up; a stage key replaces the stages of c; any
+// other key may be given once.
 func (c Config) Apply(s string) (Config, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return c, errors.New("empty setting")
 	}
 	stages := false
+	seen := map[string]bool{}
 	for field := range strings.SplitSeq(s, ",") {
 		key, value, hasValue := strings.Cut(strings.TrimSpace(field), "=")
 		key = strings.ToLower(strings.TrimSpace(key))
@@ -87,9 +100,13 @@ func (c Config) Apply(s string) (Config, error) {
 		if hasValue && value == "" {
 			return c, errors.Errorf("%s: empty value", key)
 		}
+		if seen[key] && key != keyStage {
+			return c, errors.Errorf("%s: given twice", key)
+		}
+		seen[key] = true
 		switch key {
 		case keyID:
-			if !validID.MatchString(value) {
+			if !validID.MatchString(value) || value == "." || value == ".." {
 				return c, errors.Errorf("id: %q is not a secret id (letters, digits, '_', '.', '-')", value)
 			}
 			c.ID = value
@@ -97,7 +114,15 @@ func (c Config) Apply(s string) (Config, error) {
 			if !validTarget.MatchString(value) || path.Clean(value) != value || value == "/" {
 				return c, errors.Errorf("target: %q is not a clean absolute path (letters, digits and _./@+-)", value)
 			}
+			if why := unusableTarget(value); why != "" {
+				return c, errors.Errorf("target: %s %s", value, why)
+			}
 			c.Target = value
+		case keyLoader:
+			if value != LoaderProgram && value != LoaderShell {
+				return c, errors.Errorf("loader: %q is neither %s nor %s", value, LoaderProgram, LoaderShell)
+			}
+			c.Loader = value
 		case keyRequired, keyOff:
 			b := true
 			if hasValue {
@@ -133,4 +158,45 @@ func (c Config) Apply(s string) (Config, error) {
 	return c, nil
 }
 
-var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff, keyCache}
+var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff, keyCache, keyLoader}
+
+// Paths a secret cannot be mounted at in every RUN: the container would not
+// start, or the RUN would lose something it needs.
+var (
+	// kernelDirs are filesystems the runtime mounts.
+	kernelDirs = []string{"/proc", "/sys", "/dev"}
+	// runtimeFiles are files the runtime bind-mounts into every container.
+	runtimeFiles = []string{"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"}
+	// ourDirs hold the loader program and the cache key, mounted by the pass.
+	ourDirs = []string{"/run/dockerfile-dotenv", "/run/dotenv-cachekey"}
+	// standardDirs are directories of the Filesystem Hierarchy Standard: a
+	// file mounted over one hides it (or fails, over a directory).
+	standardDirs = []string{"/bin", "/boot", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+		"/media", "/mnt", "/opt", "/root", "/run", "/run/secrets", "/sbin", "/srv", "/tmp",
+		"/usr", "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin", "/usr/sbin", "/usr/share",
+		"/var", "/var/lib", "/var/run", "/var/tmp"}
+)
+
+// unusableTarget says why a clean absolute path cannot be the secret's
+// target, or "" when it can.
+func unusableTarget(p string) string {
+	for _, dir := range kernelDirs {
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			return "is in " + dir + ", which the container runtime mounts"
+		}
+	}
+	for _, dir := range ourDirs {
+		if p == dir || strings.HasPrefix(p, dir+"/") || strings.HasPrefix(dir, p+"/") {
+			return "overlaps " + dir + ", where dockerfile-dotenv mounts its own files"
+		}
+	}
+	switch {
+	case slices.Contains(runtimeFiles, p):
+		return "is a file the container runtime provides"
+	case slices.Contains(standardDirs, p):
+		return "is a standard directory"
+	case path.Dir(p) == "/bin" || path.Dir(p) == "/usr/bin":
+		return "is in a directory of commands (it would hide one)"
+	}
+	return ""
+}

@@ -11,13 +11,16 @@ func TestApply(t *testing.T) {
 		in   string
 		want Config
 	}{
-		{"required", Config{ID: "_env", Cache: "shared", Required: true}},
-		{"required=false", Config{ID: "_env", Cache: "shared"}},
-		{"off", Config{ID: "_env", Cache: "shared", Off: true}},
-		{"OFF=1", Config{ID: "_env", Cache: "shared", Off: true}},
-		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Cache: "shared", Target: "/etc/secrets/.env"}},
-		{"stage=Build,stage=test", Config{ID: "_env", Cache: "shared", Stages: []string{"build", "test"}}},
-		{"cache=secret", Config{ID: "_env", Cache: "secret"}},
+		{"required", Config{ID: "_env", Cache: "shared", Loader: "program", Required: true}},
+		{"required=false", Config{ID: "_env", Cache: "shared", Loader: "program"}},
+		{"off", Config{ID: "_env", Cache: "shared", Loader: "program", Off: true}},
+		{"OFF=1", Config{ID: "_env", Cache: "shared", Loader: "program", Off: true}},
+		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Cache: "shared", Loader: "program", Target: "/etc/secrets/.env"}},
+		{"stage=Build,stage=test", Config{ID: "_env", Cache: "shared", Loader: "program", Stages: []string{"build", "test"}}},
+		{"cache=secret", Config{ID: "_env", Cache: "secret", Loader: "program"}},
+		{"loader=shell", Config{ID: "_env", Cache: "shared", Loader: "shell"}},
+		{"target=/etc/secrets/.env", Config{ID: "_env", Cache: "shared", Loader: "program", Target: "/etc/secrets/.env"}},
+		{"target=/run/secrets/_env", Config{ID: "_env", Cache: "shared", Loader: "program", Target: "/run/secrets/_env"}},
 	}
 	for _, tc := range cases {
 		got, err := Default().Apply(tc.in)
@@ -41,7 +44,7 @@ func TestApplyLayers(t *testing.T) {
 	if c, err = c.Apply("id=x"); err != nil {
 		t.Fatal(err)
 	}
-	if want := (Config{ID: "x", Cache: "shared", Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
+	if want := (Config{ID: "x", Cache: "shared", Loader: "program", Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 	if c, err = c.Apply("stage=c"); err != nil {
@@ -58,7 +61,7 @@ func TestApplyLayers(t *testing.T) {
 func TestApplyErrors(t *testing.T) {
 	cases := map[string]string{
 		"":                "empty setting",
-		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off, cache)`,
+		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off, cache, loader)`,
 		"cache=yes":       `cache: "yes" is neither shared nor secret`,
 		"required=maybe":  `required: "maybe" is not a boolean`,
 		"id=":             "id: empty value",
@@ -70,6 +73,25 @@ func TestApplyErrors(t *testing.T) {
 		"target=/":        `target: "/" is not a clean absolute path`,
 		"stage":           "stage: needs a stage name",
 		"required,,off":   "empty key",
+		"loader=v3":       `loader: "v3" is neither program nor shell`,
+		// Every key but stage once: the last would win silently.
+		"id=a,id=b":                            "id: given twice",
+		"required,required=no":                 "required: given twice",
+		"ID=a,id=b":                            "id: given twice",
+		"id=.":                                 `id: "." is not a secret id`,
+		"id=..":                                `id: ".." is not a secret id`,
+		"target=/proc/self/env":                "is in /proc, which the container runtime mounts",
+		"target=/sys/x":                        "is in /sys",
+		"target=/dev/null":                     "is in /dev",
+		"target=/etc/hosts":                    "is a file the container runtime provides",
+		"target=/etc/resolv.conf":              "is a file the container runtime provides",
+		"target=/tmp":                          "is a standard directory",
+		"target=/run":                          "overlaps /run/dockerfile-dotenv",
+		"target=/run/secrets":                  "is a standard directory",
+		"target=/bin/sh":                       "is in a directory of commands",
+		"target=/run/dockerfile-dotenv/loader": "overlaps /run/dockerfile-dotenv",
+		"target=/run/dotenv-cachekey":          "overlaps /run/dotenv-cachekey",
+		"target=/run/dotenv-cachekey/_env":     "overlaps /run/dotenv-cachekey",
 	}
 	for in, want := range cases {
 		_, err := Default().Apply(in)

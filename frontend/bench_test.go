@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/plan"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -40,7 +41,7 @@ func BenchmarkConvert(b *testing.B) {
 		b.Run(fmt.Sprintf("runs=%d/dotenv", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := Convert(b.Context(), dt, opt, testCacheKey); err != nil {
+				if _, _, err := Convert(b.Context(), dt, opt, testFacts); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -52,7 +53,7 @@ func BenchmarkConvert(b *testing.B) {
 // with a fresh rewriter each time so that the Dockerfile is read again.
 func BenchmarkPass(b *testing.B) {
 	benchDefinitions(b, func(def *pb.Definition) error {
-		_, _, err := NewRewriter(nil, Options{}).Wrap(def)
+		_, _, err := NewRewriter(nil, plan.NewPolicy(testFacts).Decide).Wrap(def)
 		return err
 	})
 }

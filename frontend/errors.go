@@ -1,23 +1,37 @@
 package frontend
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/solver/errdefs"
-	"github.com/moby/buildkit/solver/pb"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"github.com/pkg/errors"
 )
 
 // cleanError rewrites the message of a failed solve so that a failing RUN
 // reads `process "/bin/sh -c make" did not complete successfully`, as with
-// upstream, not with the loader in front. The typed details BuildKit attached
-// (the Dockerfile location, the exit code, the failed op for debugging) are
-// carried over: they are rebuilt on the new message the way
-// grpcerrors.FromGRPC builds them on a received one.
-func cleanError(err error) error {
+// upstream, not with the loader in front: the pass recorded the argv of
+// each step it wrapped. When loader v2 itself failed, the message says so.
+// The typed details BuildKit attached (the Dockerfile location, the exit
+// code, the failed op for debugging) are carried over: they are rebuilt on
+// the new message the way grpcerrors.FromGRPC builds them on a received one.
+func (r *Rewriter) cleanError(err error) error {
 	msg := err.Error()
-	clean := llb.StripLoader(msg)
+	clean := msg
+	r.mu.Lock()
+	for quoted, step := range r.wrapped {
+		if !strings.Contains(clean, quoted) {
+			continue
+		}
+		clean = strings.ReplaceAll(clean, quoted, step.user)
+		var exit *gwpb.ExitError
+		if step.secret != "" && errors.As(err, &exit) && exit.ExitCode == llb.ExitLoadFailed {
+			clean += ": " + loaderFailed(step.secret)
+		}
+	}
+	r.mu.Unlock()
 	if clean == msg {
 		return err
 	}
@@ -36,22 +50,10 @@ func cleanError(err error) error {
 	return out
 }
 
-// withSource turns an error located in a Dockerfile (parser.LocationError)
-// into one that clients print with the Dockerfile excerpt, as upstream does.
-func withSource(err error, src *pb.SourceInfo) error {
-	var el *parser.LocationError
-	if err == nil || !errors.As(err, &el) {
-		return err
-	}
-	for _, ranges := range el.Locations {
-		s := &errdefs.Source{Info: src}
-		for _, r := range ranges {
-			s.Ranges = append(s.Ranges, &pb.Range{
-				Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Character)},
-				End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Character)},
-			})
-		}
-		err = errdefs.WithSource(err, s)
-	}
-	return err
+// loaderFailed explains exit code 125 of a step wrapped with loader v2. The
+// code is the loader's when it cannot load the secret; a command may exit
+// with it too, so the message says what the code means, not that it happened.
+func loaderFailed(id string) string {
+	return "exit code " + strconv.Itoa(llb.ExitLoadFailed) + " is dockerfile-dotenv's loader failing to load secret " + id +
+		" (the step's log names the dotenv line and what is wrong there; values are not shown)"
 }

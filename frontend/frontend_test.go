@@ -3,11 +3,13 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/plan"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -42,8 +44,10 @@ func (c *fakeClient) BuildOpts() client.BuildOpts {
 	if llbCaps == nil {
 		llbCaps = pb.Caps.All()
 	}
+	opts := map[string]string{"source": fakeImage + ":1"}
+	maps.Copy(opts, c.opts)
 	return client.BuildOpts{
-		Opts:      c.opts,
+		Opts:      opts,
 		SessionID: "test-session",
 		Workers:   []client.WorkerInfo{{ID: "w", Platforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}}},
 		Product:   "test",
@@ -76,6 +80,23 @@ func (c *fakeClient) ResolveSourceMetadata(_ context.Context, op *pb.SourceOp, _
 		Digest: digest.FromBytes(cfg), Config: cfg,
 	}}, nil
 }
+
+// ResolveImageConfig answers for this frontend's image (BuildOpts's source):
+// a build pins it by digest and checks it has a loader for each platform.
+func (c *fakeClient) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	if !strings.HasPrefix(ref, fakeImage) {
+		return "", "", nil, errors.Errorf("fake: no image %s", ref)
+	}
+	if p := opt.ImageOpt.Platform; p != nil && p.Architecture == "mips64" {
+		return "", "", nil, errors.Errorf("no match for platform in manifest: not found")
+	}
+	return ref, fakeImageDigest, []byte("{}"), nil
+}
+
+const (
+	fakeImage       = "registry.example/dockerfile-dotenv"
+	fakeImageDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+)
 
 func (c *fakeClient) Inputs(context.Context) (map[string]bkllb.State, error) { return nil, nil }
 
@@ -151,7 +172,7 @@ func TestBuildWrapsEverySolve(t *testing.T) {
 		t.Fatalf("expected a main solve with 2 execs and a scanner solve with 3, got %d solves", len(c.solves))
 	}
 	for d, e := range main {
-		if e.Meta.Args[3] != llb.LoaderName {
+		if e.Meta.Args[0] != llb.LoaderPath {
 			t.Errorf("main solve: RUN %s not wrapped: %q", d, e.Meta.Args)
 		}
 		if _, ok := scan[d]; !ok {
@@ -159,7 +180,7 @@ func TestBuildWrapsEverySolve(t *testing.T) {
 		}
 	}
 	for d, e := range scan {
-		if _, ok := main[d]; !ok && len(e.Meta.Args) > 3 && e.Meta.Args[3] == llb.LoaderName {
+		if _, ok := main[d]; !ok && e.Meta.Args[0] == llb.LoaderPath {
 			t.Errorf("the scanner's exec was wrapped: %q", e.Meta.Args)
 		}
 	}
@@ -170,7 +191,7 @@ func TestBuildWrapsEverySolve(t *testing.T) {
 func TestSolvePassesThrough(t *testing.T) {
 	c := &fakeClient{dockerfile: sbomDockerfile}
 	req := client.SolveRequest{Frontend: "gateway.v0", FrontendOpt: map[string]string{"source": "x"}}
-	if _, err := NewRewriter(c, Options{}).Solve(t.Context(), req); err != nil {
+	if _, err := NewRewriter(c, plan.NewPolicy(testFacts).Decide).Solve(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}
 	got := c.solves[0]
@@ -183,7 +204,7 @@ func TestSolvePassesThrough(t *testing.T) {
 // the argv; the user must see their command, and keep the exit code and the
 // Dockerfile line.
 func TestFailedRunNamesUserCommand(t *testing.T) {
-	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"), testCacheKey)
+	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"), testFacts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +248,7 @@ func TestConvertLLBSubrequest(t *testing.T) {
 		t.Fatalf("%d execs in convertllb result, want 2", len(ex))
 	}
 	for _, e := range ex {
-		if e.Meta.Args[3] != llb.LoaderName || e.Mounts[len(e.Mounts)-1].SecretOpt.GetID() != "_env" {
+		if e.Meta.Args[0] != llb.LoaderPath || e.Mounts[len(e.Mounts)-1].SecretOpt.GetID() != "_env" {
 			t.Errorf("convertllb shows an unwrapped RUN: %q", e.Meta.Args)
 		}
 	}

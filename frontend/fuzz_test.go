@@ -1,12 +1,16 @@
 package frontend
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/pkg/errors"
 )
 
@@ -35,17 +39,18 @@ func FuzzConvert(f *testing.F) {
 		if err != nil {
 			return // upstream rejects it: so does the frontend, before the pass
 		}
-		after, report, err := Convert(t.Context(), dt, opt, testCacheKey)
+		after, report, err := Convert(t.Context(), dt, opt, testFacts)
 		if err != nil {
 			// Only our own settings may fail where upstream did not, and
 			// then with a message about them.
 			var el *parser.LocationError
-			if buildArg == "" && !errors.As(err, &el) {
+			if buildArg == "" && !errors.As(err, &el) && len(errdefs.Sources(err)) == 0 {
 				t.Fatalf("conversion failed where upstream's did not, without a Dockerfile line: %v", err)
 			}
 			return
 		}
 		checkInvariants(t, before, after, report, buildArg)
+		checkEveryRun(t, dt, report)
 	})
 }
 
@@ -68,4 +73,35 @@ func FuzzConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkEveryRun: every RUN instruction of the last stage (always built
+// without a target), in any case and with any blank after it, is in the
+// report with a decision.
+func checkEveryRun(t *testing.T, dt []byte, report *llb.Report) {
+	t.Helper()
+	res, err := parser.Parse(bytes.NewReader(dt))
+	if err != nil {
+		return
+	}
+	var last []int
+	for _, n := range res.AST.Children {
+		switch {
+		case strings.EqualFold(n.Value, "from"):
+			last = nil
+		case strings.EqualFold(n.Value, "run"):
+			last = append(last, n.StartLine)
+		}
+	}
+	decided := map[int]bool{}
+	for _, s := range report.Steps {
+		for _, l := range s.Lines {
+			decided[l] = s.Wrapped || s.Reason != ""
+		}
+	}
+	for _, l := range last {
+		if !decided[l] {
+			t.Errorf("the RUN on line %d is not in the report with a decision", l)
+		}
+	}
 }

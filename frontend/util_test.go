@@ -3,7 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
-	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/plan"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -28,5 +28,8 @@ func (offlineResolver) ResolveImageConfig(_ context.Context, ref string, opt sou
 	return ref, digest.FromBytes(dt), dt, nil
 }
 
-// testCacheKey stands for a build's facts where a case says cache=secret.
-var testCacheKey = llb.CacheKey{Image: "registry.example/dockerfile-dotenv:test", Nonce: "golden", Platform: "linux/amd64"}
+// testImage stands for this frontend's image, pinned as a build pins it.
+const testImage = "registry.example/dockerfile-dotenv@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+// testFacts stand for a build's facts.
+var testFacts = plan.Facts{Image: plan.ImageRef(testImage), Nonce: "golden", Platform: "linux/amd64"}

@@ -39,6 +39,11 @@ type keyer struct {
 // `dockerfile-dotenv cachekey` with the secret mounted, no network, and the
 // build's nonce in its environment so that its digest is the build's own.
 func newKeyer(s Secret) (*keyer, error) {
+	if s.CacheKey.Nonce == "" {
+		// Without it the step would be shared by every build of the
+		// builder, and so would the key: no isolation at all.
+		return nil, errors.New("the cache key step needs the build's session id")
+	}
 	p, err := platforms.Parse(s.CacheKey.Platform)
 	if err != nil {
 		return nil, errors.Wrap(err, "invalid platform for the cache key step")
@@ -67,8 +72,18 @@ func newKeyer(s Secret) (*keyer, error) {
 	return k, nil
 }
 
-// keyMount adds the keyer's output to exec as a read-only input mount.
-func (k *keyer) mount(op *pb.Op, s Secret) {
+// addKey mounts the keyer's output of s read-only in op, adding the keyer
+// to the definition the first time, and returns the caps the mount needs.
+func (w *wrapper) addKey(op *pb.Op, s Secret) ([]string, error) {
+	k, ok := w.keyers[s]
+	if !ok {
+		var err error
+		if k, err = newKeyer(s); err != nil {
+			return nil, err
+		}
+		w.keyers[s] = k
+		w.addOps(k.ops, k.metadata)
+	}
 	op.Inputs = append(op.Inputs, &pb.Input{Digest: string(k.exec), Index: 1}) // output 1: /out
 	op.GetExec().Mounts = append(op.GetExec().Mounts, &pb.Mount{
 		Input:    int64(len(op.Inputs) - 1),
@@ -77,6 +92,7 @@ func (k *keyer) mount(op *pb.Op, s Secret) {
 		Selector: "/key",
 		Readonly: true,
 	})
+	return []string{string(pb.CapExecMountBind), string(pb.CapExecMountSelector)}, nil
 }
 
 func keyPath(s Secret) string { return path.Join(keyDir, s.ID) }

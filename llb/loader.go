@@ -1,88 +1,207 @@
 package llb
 
 import (
+	"context"
 	"path"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
 )
 
-// LoaderName is $0 of the loader shell: sh prefixes its own messages with it.
-const LoaderName = "dockerfile-dotenv"
+// Loader versions. A loader (its text, or its program's bytes, its argv and
+// its mounts) is part of the cache key of every wrapped RUN: changing it
+// rebuilds every user's RUN steps, so it gets a new version and a line in
+// the README's loader table and the changelog.
+const (
+	// LoaderShell (v1) sources the file with the stage's /bin/sh. Kept byte
+	// for byte for `loader=shell`.
+	LoaderShell = 1
+	// LoaderProgram (v2) is a static program from our image that reads the
+	// file as data, runs nothing from it, and execs the RUN's own argv.
+	LoaderProgram = 2
+	// LoaderVersion is the default.
+	LoaderVersion = LoaderProgram
+)
 
-// LoaderVersion names the frozen loader text below. The text is part of the
-// cache key of every wrapped RUN: any change to it rebuilds every user's RUN
-// steps, so it gets a new version and a line in the README's changelog.
-const LoaderVersion = 1
+// Loader is how a wrapped RUN reads its secret.
+type Loader struct {
+	Version int    // LoaderShell or LoaderProgram
+	Image   string // LoaderProgram: our image, pinned by digest, that carries the program
+}
 
-// loaderV1 loads the dotenv file, when it is readable, and execs the RUN's
-// own argv ("$@"), so the user's SHELL, exec form and exit code are kept.
-//
-//   - It sources the file with allexport, as the platform's documented
-//     `. file` boilerplate does (quotes, multi-line values, `export K=v`,
-//     comments), but with errexit and stderr discarded: a malformed file
-//     (`TOKEN=abc def` would run `def`) fails the step with a message that
-//     names the secret id and never prints any part of a value. The message
-//     goes to a copy of stderr (fd 3): bash exits on a syntax error in a
-//     sourced file with the discarded stderr still in place.
-//   - A file whose first line ends in CR is read line by line with builtins
-//     only (no tr or sed needed in the image) and each line, its CR dropped,
-//     is evaluated on its own: CRLF files work, one assignment per line.
-//   - The loader's own variable is unset before the exec.
-//
-// @ID@, @PATH@ and @MISSING@ are replaced by loaderArgs; ID and PATH are
-// validated by the configuration to need no quoting.
-const loaderV1 = `if [ -r @PATH@ ]; then ` +
-	`IFS= read -r _dotenv_l < @PATH@ || :; ` +
-	`exec 3>&2 2>/dev/null; ` +
-	`trap 'echo "` + LoaderName + `: secret @ID@ is not a valid dotenv file (values are not shown)" >&3; exit 1' EXIT; ` +
-	`set -ae; ` +
-	`case $_dotenv_l in *` + "\r" + `) ` +
-	`while IFS= read -r _dotenv_l || [ -n "$_dotenv_l" ]; do eval "${_dotenv_l%` + "\r" + `}"; done < @PATH@;; ` +
-	`*) . @PATH@;; esac; ` +
-	`set +ae; trap - EXIT; exec 2>&3 3>&-; unset _dotenv_l; ` +
-	`@MISSING@` +
-	`fi; exec "$@"`
+// Loader v2's paths: where the program is in our image, and where a wrapped
+// RUN finds it, mounted read-only (BuildKit keys the RUN by its bytes).
+const (
+	LoaderInImage = "/bin/dotenv-loader"
+	LoaderPath    = "/run/dockerfile-dotenv/loader"
+)
 
-// missingRequiredV1 is the loader's else branch for a required secret.
-const missingRequiredV1 = `else echo "` + LoaderName + `: secret @ID@ is required: pass it with --secret id=@ID@,src=<dotenv file>" >&2; exit 1; `
+// ExitLoadFailed is the exit code of loader v2 when it cannot load the
+// secret (a malformed file, a missing required secret): the convention of
+// env(1), nice(1) and timeout(1) for "the wrapper failed, not the command".
+const ExitLoadFailed = 125
 
-// loaderArgs returns the argv that runs in front of a RUN's own argv, with
-// the loader run by shell.
-func loaderArgs(s Secret, shell string) []string {
-	missing := ""
+// addLoader puts the secret's loader in front of op's argv, with the mounts
+// it needs, and returns the caps those need.
+func (w *wrapper) addLoader(op *pb.Op, s Secret) ([]string, error) {
+	exec := op.GetExec()
+	switch s.Loader.Version {
+	case LoaderShell:
+		exec.Meta.Args = append(loaderV1Args(s, loaderShell(exec.Meta.Args)), exec.Meta.Args...)
+		return nil, nil
+	case LoaderProgram:
+		src, err := w.loaderImage(s.Loader.Image, op.Platform)
+		if err != nil {
+			return nil, err
+		}
+		op.Inputs = append(op.Inputs, &pb.Input{Digest: src, Index: 0})
+		exec.Mounts = append(exec.Mounts, &pb.Mount{
+			Input:    int64(len(op.Inputs) - 1),
+			Output:   int64(pb.SkipOutput),
+			Dest:     LoaderPath,
+			Selector: LoaderInImage,
+			Readonly: true,
+		})
+		exec.Meta.Args = loaderV2Args(s, exec.Meta.Args)
+		return []string{string(pb.CapExecMountBind), string(pb.CapExecMountSelector)}, nil
+	default:
+		return nil, errors.Errorf("unknown loader version %d", s.Loader.Version)
+	}
+}
+
+// loaderV2Args is the argv of a step wrapped with loader v2: the program,
+// its flags, and the RUN's own argv unchanged after "--".
+func loaderV2Args(s Secret, argv []string) []string {
+	args := make([]string, 0, 5+len(argv))
+	args = append(args, LoaderPath, "--id="+s.ID, "--file="+s.Target)
 	if s.Required {
-		missing = missingRequiredV1
+		args = append(args, "--required")
 	}
-	script := strings.NewReplacer("@MISSING@", missing).Replace(loaderV1)
-	script = strings.NewReplacer("@ID@", s.ID, "@PATH@", s.Target).Replace(script)
-	return []string{shell, "-c", script, LoaderName}
+	return append(append(args, "--"), argv...)
 }
 
-// loaderShells are the shells that may run the loader in place of /bin/sh.
-// Not bash: started as bash, not sh, it would first source $BASH_ENV, which
-// the RUN's own bash does again; images with bash have /bin/sh anyway.
-var loaderShells = []string{"sh", "ash", "dash"}
-
-// loaderShell returns the shell that runs the loader in front of argv: the
-// RUN's own shell when argv starts with an absolute path to one of
-// loaderShells, /bin/sh otherwise. So an image without /bin/sh (distroless
-// :debug has /busybox/sh) can RUN with `SHELL ["/busybox/sh", "-c"]` as it
-// does upstream.
-func loaderShell(argv []string) string {
-	if len(argv) > 0 && path.IsAbs(argv[0]) && slices.Contains(loaderShells, path.Base(argv[0])) {
-		return argv[0]
+// loaderImage returns the digest of the source op of our image for platform,
+// adding it to the definition the first time.
+func (w *wrapper) loaderImage(ref string, p *pb.Platform) (string, error) {
+	if ref == "" {
+		return "", errors.New("loader v2 needs the frontend's image, which carries the loader program")
 	}
-	return "/bin/sh"
+	if p == nil {
+		return "", errors.New("a RUN step without a platform cannot get loader v2")
+	}
+	key := strings.Join(append([]string{ref, p.OS, p.Architecture, p.Variant, p.OSVersion}, p.OSFeatures...), "\x00")
+	if d, ok := w.images[key]; ok {
+		return d, nil
+	}
+	st := bkllb.Image(ref, bkllb.Platform(ocispecs.Platform{
+		OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures,
+	}), bkllb.WithCustomName("[dotenv] loader"))
+	// The pass is pure: marshalling a state needs no I/O.
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		return "", errors.Wrap(err, "failed to marshal the loader's image")
+	}
+	ops := def.Def[:len(def.Def)-1] // the last is the terminal op
+	md := map[string]*pb.OpMetadata{}
+	for d, m := range def.Metadata {
+		md[string(d)] = m.ToPB()
+	}
+	w.addOps(ops, md)
+	w.images[key] = string(Digest(ops[len(ops)-1]))
+	return w.images[key], nil
 }
 
-// loaderInText matches the loader argv as BuildKit prints it in a failed
-// step's error, `process "<args joined by spaces>"` (quotes escaped), or raw,
-// whichever shell runs it.
-var loaderInText = regexp.MustCompile(`/[^\s"'\\]* -c if \[ -r .*?fi; exec \\?"\$@\\?" ` + LoaderName + ` `)
-
-// StripLoader removes the loader argv from a message, so that an error about
-// a wrapped step shows the command the user wrote.
-func StripLoader(msg string) string {
-	return loaderInText.ReplaceAllLiteralString(msg, "")
+// loaderIn returns the version of the loader an argv starts with, 0 for none.
+func loaderIn(args []string) int {
+	switch {
+	case len(args) > 0 && args[0] == LoaderPath:
+		return LoaderProgram
+	case len(args) > 3 && path.IsAbs(args[0]) && args[1] == "-c" && args[3] == LoaderName && strings.HasPrefix(args[2], "if [ -r "):
+		return LoaderShell
+	}
+	return 0
 }
+
+// UserArgs returns the argv the user's RUN gave, for an argv the pass
+// wrapped, and args itself otherwise.
+func UserArgs(args []string) []string {
+	switch loaderIn(args) {
+	case LoaderProgram:
+		if i := slices.Index(args, "--"); i >= 0 {
+			return args[i+1:]
+		}
+	case LoaderShell:
+		return args[4:]
+	}
+	return args
+}
+
+// conflict says why a step must stay as the user wrote it: it already reads
+// the secret (the documented boilerplate; own is then true), or one of its
+// mounts is where the pass's mounts would go, below one of them, or a
+// read-only mount above one (the container could not be made).
+func conflict(exec *pb.ExecOp, s Secret) (reason string, own bool) {
+	for _, m := range exec.Mounts {
+		if m.MountType == pb.MountType_SECRET && m.SecretOpt != nil && m.SecretOpt.ID == s.ID {
+			return "mounts secret " + s.ID + " itself", true
+		}
+	}
+	for _, e := range exec.Secretenv {
+		if e.ID == s.ID {
+			return "reads secret " + s.ID + " into $" + e.Name + " itself", true
+		}
+	}
+	for _, ours := range ourPaths(s) {
+		for _, m := range exec.Mounts {
+			if m.Dest == "/" {
+				continue
+			}
+			switch {
+			case m.Dest == ours:
+				return "has a mount at " + m.Dest, false
+			case within(m.Dest, ours):
+				return "has a mount at " + m.Dest + ", below " + ours, false
+			case within(ours, m.Dest) && readOnly(m):
+				return "has a read-only mount at " + m.Dest + ", above " + ours, false
+			}
+		}
+	}
+	return "", false
+}
+
+// ourPaths are the paths the pass mounts for s.
+func ourPaths(s Secret) []string {
+	paths := []string{s.Target}
+	if s.Loader.Version == LoaderProgram {
+		paths = append(paths, LoaderPath)
+	}
+	if s.CacheKey.Enabled() {
+		paths = append(paths, keyPath(s))
+	}
+	return paths
+}
+
+// within tells whether p is strictly below dir.
+func within(p, dir string) bool {
+	return strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// readOnly tells whether nothing can be created inside mount m: a read-only
+// bind (Dockerfile binds are read-only by default), or a file (a secret or an
+// SSH socket).
+func readOnly(m *pb.Mount) bool {
+	switch m.MountType {
+	case pb.MountType_BIND:
+		return m.Readonly
+	case pb.MountType_SECRET, pb.MountType_SSH:
+		return true
+	}
+	return false
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

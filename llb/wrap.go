@@ -1,10 +1,10 @@
 // Package llb is the pass at the heart of dockerfile-dotenv: it takes an LLB
 // definition made by the Dockerfile frontend and wraps every RUN step with a
-// mount of the dotenv secret and a loader that sources it.
+// mount of the dotenv secret and a loader that reads it.
 //
 // The pass is pure: the same definition and policy give the same bytes. It is
-// idempotent (a step that already mounts the secret is left as is) and safe
-// for concurrent use.
+// idempotent (a step that already runs a loader is left as is) and safe for
+// concurrent use.
 package llb
 
 import (
@@ -29,32 +29,56 @@ const (
 // USER of the stage (BuildKit's default 0400 would hide it from non-root).
 const SecretMode = 0o444
 
-// Secret is the dotenv secret a RUN step gets.
+// Secret is the dotenv secret a RUN step gets, and how it is loaded.
 type Secret struct {
 	ID       string   // BuildKit secret id, e.g. "_env"
 	Target   string   // absolute path it is mounted at
 	Required bool     // fail the step when the secret is not passed
+	Loader   Loader   // the loader that reads it in the step
 	CacheKey CacheKey // key the step's cache by the secret's content
+}
+
+// Location is one place in a Dockerfile that a step comes from.
+type Location struct {
+	Source *pb.SourceInfo // the Dockerfile
+	Line   int            // first line of the instruction, 0 when unknown
 }
 
 // Run is a RUN step found in a definition, as the policy sees it.
 type Run struct {
-	Source  *pb.SourceInfo // the Dockerfile the step comes from
-	Line    int            // first line of the step's instruction in Source
-	Command string         // the instruction as the frontend wrote it, e.g. "RUN make"
+	// Locations lists every instruction the step was made from: BuildKit
+	// merges identical steps, so one op can stand for RUNs of several stages.
+	Locations []Location
+	Command   string       // the instruction as written, e.g. "RUN make"
+	Platform  *pb.Platform // the platform the step runs on
 }
 
-// Policy decides for one RUN step: the secret to wrap it with, or a reason to
-// leave it as is. Its error aborts the pass and is returned unchanged.
-type Policy func(Run) (secret Secret, skip string, err error)
+// Decision is the policy's answer for one RUN step.
+type Decision struct {
+	// Secret wraps the step when set. A step that mounts the secret itself
+	// only gets the cache key mount, when Secret.CacheKey is enabled.
+	Secret *Secret
+	Reason string // why the step is left as is, when Secret is nil
+}
+
+// Policy decides for one RUN step. Its error aborts the pass and is returned
+// unchanged.
+type Policy func(Run) (Decision, error)
 
 // Step is one line of the pass's report.
 type Step struct {
 	Digest  digest.Digest `json:"digest"`           // the op's digest after the pass
 	Line    int           `json:"line"`             // first Dockerfile line, 0 when unknown
+	Lines   []int         `json:"lines,omitempty"`  // the first line of every RUN BuildKit merged into the step
 	Name    string        `json:"name"`             // the step's progress name
 	Wrapped bool          `json:"wrapped"`          // mounts the secret and runs the loader
+	Keyed   bool          `json:"keyed,omitempty"`  // mounts the secret's cache key
 	Reason  string        `json:"reason,omitempty"` // why the step was left as is
+	// Args is the step's argv as BuildKit runs it, and UserArgs the argv the
+	// user's instruction gave, when the pass changed it: errors name the
+	// latter.
+	Args     []string `json:"args,omitempty"`
+	UserArgs []string `json:"userArgs,omitempty"`
 }
 
 // Report lists the RUN steps of a definition in Def order.
@@ -84,9 +108,10 @@ func Wrap(def *pb.Definition, policy Policy) (*pb.Definition, *Report, error) {
 		index:   make(map[digest.Digest]int, len(def.Def)),
 		renamed: make(map[digest.Digest]digest.Digest, len(def.Def)),
 		out:     make([][]byte, len(def.Def)),
-		wrapped: map[digest.Digest]bool{},
-		loaders: map[loaderKey][]string{},
+		caps:    map[digest.Digest][]string{},
+		added:   map[digest.Digest]bool{},
 		keyers:  map[Secret]*keyer{},
+		images:  map[string]string{},
 		addedMD: map[string]*pb.OpMetadata{},
 		report:  &Report{},
 	}
@@ -109,10 +134,11 @@ type wrapper struct {
 	index   map[digest.Digest]int           // old digest -> position in Def
 	renamed map[digest.Digest]digest.Digest // old digest -> new digest, once visited
 	out     [][]byte                        // new Def, same order
-	wrapped map[digest.Digest]bool          // new digests of wrapped ops
-	loaders map[loaderKey][]string          // loaderArgs, built once per secret and shell
-	keyers  map[Secret]*keyer               // keyer steps, added once per secret
-	added   [][]byte                        // ops added in front of Def (keyers)
+	caps    map[digest.Digest][]string      // caps the pass adds to a changed op, by new digest
+	front   [][]byte                        // ops added in front of Def (loader images, keyers)
+	added   map[digest.Digest]bool          // their digests
+	keyers  map[Secret]*keyer               // keyer steps, made once per secret
+	images  map[string]string               // loader image source ops by image and platform
 	addedMD map[string]*pb.OpMetadata       // their metadata
 	report  *Report
 }
@@ -146,11 +172,11 @@ func (w *wrapper) visit(old digest.Digest, i int) (digest.Digest, error) {
 		}
 	}
 
-	step, isRun, err := w.wrapRun(old, &op)
+	step, caps, isRun, err := w.wrapRun(old, &op)
 	if err != nil {
 		return "", err
 	}
-	changed = changed || step.Wrapped
+	changed = changed || len(caps) > 0
 
 	nd := old
 	if changed {
@@ -161,56 +187,73 @@ func (w *wrapper) visit(old digest.Digest, i int) (digest.Digest, error) {
 	}
 	w.out[i] = dt
 	w.renamed[old] = nd
+	if len(caps) > 0 {
+		w.caps[nd] = caps
+	}
 	if isRun {
 		step.Digest = nd
 		w.report.Steps = append(w.report.Steps, step)
-		if step.Wrapped {
-			w.wrapped[nd] = true
-		}
 	}
 	return nd, nil
 }
 
-// wrapRun wraps op in place when it is a RUN step the policy accepts.
-func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, bool, error) {
+// wrapRun wraps op in place when it is a RUN step the policy accepts, and
+// returns the caps its new mounts need.
+func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, []string, bool, error) {
 	exec := op.GetExec()
 	meta := w.def.Metadata[string(old)]
-	if exec == nil || exec.Meta == nil || meta == nil || !strings.HasPrefix(meta.Description[keyCommand], "RUN ") {
-		return Step{}, false, nil
+	if exec == nil || exec.Meta == nil || meta == nil || !isRunCommand(meta.Description[keyCommand]) {
+		return Step{}, nil, false, nil
 	}
-	src, line := w.location(old)
-	if src == nil {
-		return Step{}, false, nil // not a Dockerfile RUN: a frontend's own exec
+	locs := w.locations(old)
+	if len(locs) == 0 {
+		return Step{}, nil, false, nil // not a Dockerfile RUN: a frontend's own exec
 	}
-	step := Step{Line: line, Name: meta.Description[keyCustomName]}
+	step := Step{Line: locs[0].Line, Name: meta.Description[keyCustomName]}
+	for _, l := range locs {
+		step.Lines = append(step.Lines, l.Line)
+	}
 	if step.Name == "" {
 		step.Name = meta.Description[keyCommand]
 	}
 
 	if p := op.Platform; p != nil && p.OS != "" && p.OS != "linux" {
 		step.Reason = "platform " + p.OS + " is not linux"
-		return step, true, nil
+		return step, nil, true, nil
 	}
-	secret, skip, err := w.policy(Run{Source: src, Line: line, Command: meta.Description[keyCommand]})
+	if v := loaderIn(exec.Meta.Args); v != 0 {
+		step.Reason = "runs loader v" + itoa(v) + " already"
+		return step, nil, true, nil
+	}
+	d, err := w.policy(Run{Locations: locs, Command: meta.Description[keyCommand], Platform: op.Platform})
 	if err != nil {
-		return Step{}, false, err
+		return Step{}, nil, false, err
 	}
-	if skip != "" {
-		step.Reason = skip
-		return step, true, nil
+	if d.Secret == nil {
+		step.Reason = d.Reason
+		return step, nil, true, nil
 	}
-	if reason := conflict(exec, secret); reason != "" {
+	secret := *d.Secret
+	if reason, own := conflict(exec, secret); reason != "" {
 		step.Reason = reason
-		return step, true, nil
+		if !own || !secret.CacheKey.Enabled() || hasMountAt(exec, keyPath(secret)) {
+			return step, nil, true, nil
+		}
+		// It reads the secret itself: key it all the same, so that builds
+		// with different secrets never share it.
+		caps, err := w.addKey(op, secret)
+		if err != nil {
+			return Step{}, nil, false, err
+		}
+		step.Keyed = true
+		return step, caps, true, nil
 	}
 
-	key := loaderKey{secret, loaderShell(exec.Meta.Args)}
-	loader, ok := w.loaders[key]
-	if !ok {
-		loader = loaderArgs(key.secret, key.shell)
-		w.loaders[key] = loader
+	userArgs := exec.Meta.Args
+	caps, err := w.addLoader(op, secret)
+	if err != nil {
+		return Step{}, nil, false, err
 	}
-	exec.Meta.Args = append(slices.Clip(loader), exec.Meta.Args...)
 	exec.Mounts = append(exec.Mounts, &pb.Mount{
 		Input:     int64(pb.Empty),
 		Output:    int64(pb.SkipOutput),
@@ -222,81 +265,72 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, bool, error) {
 			Optional: true, // the loader reports a missing required secret itself
 		},
 	})
+	caps = append(caps, string(pb.CapExecMountSecret))
 	if secret.CacheKey.Enabled() {
-		k, err := w.keyer(secret)
+		keyCaps, err := w.addKey(op, secret)
 		if err != nil {
-			return Step{}, false, err
+			return Step{}, nil, false, err
 		}
-		k.mount(op, secret)
+		caps = append(caps, keyCaps...)
+		step.Keyed = true
 	}
 	step.Wrapped = true
-	return step, true, nil
+	step.Args, step.UserArgs = exec.Meta.Args, userArgs
+	return step, caps, true, nil
 }
 
-type loaderKey struct {
-	secret Secret
-	shell  string
+func hasMountAt(exec *pb.ExecOp, dest string) bool {
+	return slices.ContainsFunc(exec.Mounts, func(m *pb.Mount) bool { return m.Dest == dest })
 }
 
-// keyer returns the keyer step of secret, adding its ops to the definition
-// the first time.
-func (w *wrapper) keyer(secret Secret) (*keyer, error) {
-	if k, ok := w.keyers[secret]; ok {
-		return k, nil
-	}
-	k, err := newKeyer(secret)
-	if err != nil {
-		return nil, err
-	}
-	w.keyers[secret] = k
-	for _, dt := range k.ops {
-		if _, ok := w.index[Digest(dt)]; !ok { // a keyer fed back as input is there already
-			w.added = append(w.added, dt)
-		}
-	}
-	maps.Copy(w.addedMD, k.metadata)
-	return k, nil
+// isRunCommand tells whether a command description is a RUN instruction:
+// instructions are case-insensitive and may be followed by any blank.
+func isRunCommand(cmd string) bool {
+	word, _, _ := strings.Cut(strings.TrimLeft(cmd, " \t"), " ")
+	word, _, _ = strings.Cut(word, "\t")
+	return strings.EqualFold(word, "RUN")
 }
 
-// conflict says why a step must stay as the user wrote it: it already uses
-// the secret (the documented boilerplate, or a result of this pass fed back as
-// an input), or something else is mounted where the secret would go.
-func conflict(exec *pb.ExecOp, s Secret) string {
-	for _, m := range exec.Mounts {
-		if m.MountType == pb.MountType_SECRET && m.SecretOpt != nil && m.SecretOpt.ID == s.ID {
-			return "mounts secret " + s.ID + " itself"
+// addOps adds ops in front of the definition, once each, with their
+// metadata. An op that is in the definition already (a result of this pass
+// fed back as an input) is not added again.
+func (w *wrapper) addOps(ops [][]byte, md map[string]*pb.OpMetadata) {
+	for _, dt := range ops {
+		d := Digest(dt)
+		if _, ok := w.index[d]; ok || w.added[d] {
+			continue
 		}
-		if m.Dest == s.Target || s.CacheKey.Enabled() && m.Dest == keyPath(s) {
-			return "has a mount at " + m.Dest
-		}
-	}
-	for _, e := range exec.Secretenv {
-		if e.ID == s.ID {
-			return "reads secret " + s.ID + " into $" + e.Name + " itself"
+		w.added[d] = true
+		w.front = append(w.front, dt)
+		if m, ok := md[string(d)]; ok {
+			w.addedMD[string(d)] = m
 		}
 	}
-	return ""
 }
 
-// location returns the Dockerfile and first line an op was made from.
-func (w *wrapper) location(old digest.Digest) (*pb.SourceInfo, int) {
+// locations returns the Dockerfile locations of an op, in the order the
+// source map lists them.
+func (w *wrapper) locations(old digest.Digest) []Location {
 	src := w.def.Source
 	if src == nil {
-		return nil, 0
+		return nil
 	}
 	locs := src.Locations[string(old)]
-	if locs == nil || len(locs.Locations) == 0 {
-		return nil, 0
+	if locs == nil {
+		return nil
 	}
-	loc := locs.Locations[0]
-	if loc.SourceIndex < 0 || int(loc.SourceIndex) >= len(src.Infos) {
-		return nil, 0
+	var out []Location
+	for _, loc := range locs.Locations {
+		if loc.SourceIndex < 0 || int(loc.SourceIndex) >= len(src.Infos) {
+			continue
+		}
+		line := 0
+		if len(loc.Ranges) > 0 && loc.Ranges[0].Start != nil {
+			line = int(loc.Ranges[0].Start.Line)
+		}
+		out = append(out, Location{Source: src.Infos[loc.SourceIndex], Line: line})
 	}
-	line := 0
-	if len(loc.Ranges) > 0 && loc.Ranges[0].Start != nil {
-		line = int(loc.Ranges[0].Start.Line)
-	}
-	return src.Infos[loc.SourceIndex], line
+	return out
 }
 
 // result assembles the new definition: Def in the original order, Metadata
@@ -304,14 +338,14 @@ func (w *wrapper) location(old digest.Digest) (*pb.SourceInfo, int) {
 func (w *wrapper) result() *pb.Definition {
 	// Added ops have no inputs in the definition: in front, Def stays in
 	// dependency order.
-	out := &pb.Definition{Def: append(w.added, w.out...)}
+	out := &pb.Definition{Def: append(w.front, w.out...)}
 	if w.def.Metadata != nil || len(w.addedMD) > 0 {
 		out.Metadata = make(map[string]*pb.OpMetadata, len(w.def.Metadata)+len(w.addedMD))
 		maps.Copy(out.Metadata, w.addedMD)
 		for old, md := range w.def.Metadata {
 			nd := w.newKey(old)
-			if w.wrapped[digest.Digest(nd)] {
-				md = withSecretCap(md)
+			if caps := w.caps[digest.Digest(nd)]; len(caps) > 0 {
+				md = withCaps(md, caps)
 			}
 			out.Metadata[nd] = md
 		}
@@ -335,14 +369,16 @@ func (w *wrapper) newKey(old string) string {
 	return old
 }
 
-// withSecretCap returns md requiring the secret mount cap as well. The copy
-// is shallow (Description is shared, never written): a deep copy of every
-// wrapped op's metadata was a sixth of the pass's time. A test checks that
-// it keeps every field.
-func withSecretCap(md *pb.OpMetadata) *pb.OpMetadata {
-	caps := make(map[string]bool, len(md.Caps)+1)
+// withCaps returns md requiring caps as well. The copy is shallow
+// (Description is shared, never written): a deep copy of every wrapped op's
+// metadata was a sixth of the pass's time. A test checks that it keeps every
+// field.
+func withCaps(md *pb.OpMetadata, add []string) *pb.OpMetadata {
+	caps := make(map[string]bool, len(md.Caps)+len(add))
 	maps.Copy(caps, md.Caps)
-	caps[string(pb.CapExecMountSecret)] = true
+	for _, c := range add {
+		caps[c] = true
+	}
 	return &pb.OpMetadata{
 		IgnoreCache:    md.IgnoreCache,
 		Description:    md.Description,
@@ -354,8 +390,7 @@ func withSecretCap(md *pb.OpMetadata) *pb.OpMetadata {
 }
 
 // Digest is digest.FromBytes without go-digest's formatting allocations:
-// the pass hashes every op, and they were a fifth of its time. Exported for
-// the benchmark of the pass's floor, which must hash the same way.
+// the pass hashes every op, and they were a fifth of its time.
 func Digest(dt []byte) digest.Digest {
 	sum := sha256.Sum256(dt)
 	return digest.Digest("sha256:" + hex.EncodeToString(sum[:]))

@@ -3,6 +3,7 @@ package llb
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,9 +22,9 @@ RUN echo one
 RUN ["echo", "two"]
 `
 
-var defaultSecret = Secret{ID: "_env", Target: "/run/secrets/_env"}
+var defaultSecret = Secret{ID: "_env", Target: "/run/secrets/_env", Loader: Loader{Version: LoaderProgram, Image: "example.com/dockerfile-dotenv@sha256:" + strings.Repeat("0", 64)}}
 
-func wrapAll(Run) (Secret, string, error) { return defaultSecret, "", nil }
+func wrapAll(Run) (Decision, error) { return Decision{Secret: &defaultSecret}, nil }
 
 // convert is what upstream's frontend solves for dt.
 func convert(t testing.TB, dt string) *pb.Definition {
@@ -87,7 +88,8 @@ func TestWrapKeepsOrderAndRekeys(t *testing.T) {
 			t.Errorf("location key %s is no op", k)
 		}
 	}
-	if len(out.Metadata) != len(def.Metadata) || len(out.Source.Locations) != len(def.Source.Locations) {
+	// The pass adds one op, the loader's image, with its metadata.
+	if added := len(out.Def) - len(def.Def); added != 1 || len(out.Metadata) != len(def.Metadata)+added || len(out.Source.Locations) != len(def.Source.Locations) {
 		t.Errorf("metadata or locations lost: %d/%d, %d/%d", len(out.Metadata), len(def.Metadata), len(out.Source.Locations), len(def.Source.Locations))
 	}
 	for _, s := range report.Steps {
@@ -111,7 +113,9 @@ func TestWrapAnyDefOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Reverse(got.Def)
+	// The ops the pass adds come first either way; the rest is reversed.
+	added := len(want.Def) - len(def.Def)
+	slices.Reverse(got.Def[added:])
 	if !proto.Equal(got, want) {
 		t.Error("reversed Def gives other ops")
 	}
@@ -119,14 +123,14 @@ func TestWrapAnyDefOrder(t *testing.T) {
 
 func TestWrapPolicy(t *testing.T) {
 	def := convert(t, testDockerfile)
-	out, report, err := Wrap(def, func(r Run) (Secret, string, error) {
-		if r.Line == 5 {
-			return Secret{}, "not this one", nil
+	_, report, err := Wrap(def, func(r Run) (Decision, error) {
+		if len(r.Locations) != 1 || r.Locations[0].Source == nil || r.Locations[0].Source.Filename != "Dockerfile" {
+			t.Errorf("policy got locations %v", r.Locations)
 		}
-		if r.Source == nil || r.Source.Filename != "Dockerfile" {
-			t.Errorf("policy got source %v", r.Source)
+		if r.Locations[0].Line == 5 {
+			return Decision{Reason: "not this one"}, nil
 		}
-		return defaultSecret, "", nil
+		return Decision{Secret: &defaultSecret}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +143,7 @@ func TestWrapPolicy(t *testing.T) {
 			t.Errorf("line 5: reason %q", s.Reason)
 		}
 	}
-	if _, _, err := Wrap(out, func(Run) (Secret, string, error) { return Secret{}, "", errTest }); err != errTest {
+	if _, _, err := Wrap(def, func(Run) (Decision, error) { return Decision{}, errTest }); err != errTest {
 		t.Errorf("policy error not returned: %v", err)
 	}
 }
@@ -195,8 +199,8 @@ func stepLines(r *Report) []int {
 
 // TestWithSecretCapKeepsFields: the shallow copy keeps every field of the
 // metadata. The input sets every field BuildKit's OpMetadata has, so a field
-// added by a BuildKit update fails here until withSecretCap copies it.
-func TestWithSecretCapKeepsFields(t *testing.T) {
+// added by a BuildKit update fails here until withCaps copies it.
+func TestWithCapsKeepsFields(t *testing.T) {
 	md := &pb.OpMetadata{
 		IgnoreCache:    true,
 		Description:    map[string]string{"k": "v"},
@@ -208,12 +212,12 @@ func TestWithSecretCapKeepsFields(t *testing.T) {
 	fields := md.ProtoReflect().Descriptor().Fields()
 	for i := range fields.Len() {
 		if f := fields.Get(i); !md.ProtoReflect().Has(f) {
-			t.Errorf("OpMetadata field %s is not set here, so not checked: set it, and copy it in withSecretCap", f.Name())
+			t.Errorf("OpMetadata field %s is not set here, so not checked: set it, and copy it in withCaps", f.Name())
 		}
 	}
 	want := md.CloneVT()
 	want.Caps[string(pb.CapExecMountSecret)] = true
-	if got := withSecretCap(md); !proto.Equal(got, want) {
+	if got := withCaps(md, []string{string(pb.CapExecMountSecret)}); !proto.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	if md.Caps[string(pb.CapExecMountSecret)] {

@@ -14,6 +14,8 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/pkg/errors"
 )
 
@@ -174,25 +176,35 @@ func (p *Plan) checkStages() error {
 	return nil
 }
 
-// Decide is the llb.Policy for RUN steps of this Dockerfile.
-func (p *Plan) Decide(run llb.Run) (llb.Secret, string, error) {
-	cfg := p.Config
+// decide decides for the RUN at loc from the setting alone.
+func (p *Plan) decide(loc llb.Location) decision {
+	d := decision{loc: loc, stage: p.stageLabel(loc.Line), cfg: p.Config}
 	switch {
-	case cfg.Off:
-		return llb.Secret{}, "dotenv is off", nil
-	case p.optOut[run.Line] != 0:
-		return llb.Secret{}, "opted out on line " + strconv.Itoa(p.optOut[run.Line]), nil
-	}
-	if len(cfg.Stages) > 0 {
-		name := p.stageAt(run.Line)
-		if !slices.Contains(cfg.Stages, name) {
-			if name == "" {
-				return llb.Secret{}, "its stage has no name and is not in stage=", nil
-			}
-			return llb.Secret{}, "stage " + name + " is not in stage=", nil
+	case p.Config.Off:
+		d.reason = "dotenv is off"
+	case p.optOut[loc.Line] != 0:
+		d.reason = "opted out on line " + strconv.Itoa(p.optOut[loc.Line])
+	case len(p.Config.Stages) > 0 && !slices.Contains(p.Config.Stages, p.stageAt(loc.Line)):
+		if p.stageAt(loc.Line) == "" {
+			d.reason = "its stage has no name and is not in stage="
+		} else {
+			d.reason = "stage " + p.stageAt(loc.Line) + " is not in stage="
 		}
 	}
-	return llb.Secret{ID: cfg.ID, Target: cfg.MountTarget(), Required: cfg.Required}, "", nil
+	return d
+}
+
+// stageLabel names the stage of line for messages.
+func (p *Plan) stageLabel(line int) string {
+	if name := p.stageAt(line); name != "" {
+		return "stage " + name
+	}
+	for i := len(p.stages) - 1; i >= 0; i-- {
+		if p.stages[i].line <= line {
+			return "the unnamed stage of line " + strconv.Itoa(p.stages[i].line)
+		}
+	}
+	return "no stage"
 }
 
 // stageAt returns the name of the stage that line belongs to. An ONBUILD
@@ -222,7 +234,7 @@ func stageName(from *parser.Node) string {
 
 // isOffOnly tells whether a setting says off and nothing else.
 func isOffOnly(c config.Config) bool {
-	return c.Off && c.ID == "" && c.Target == "" && !c.Required && c.Stages == nil && c.Cache == ""
+	return c.Off && c.ID == "" && c.Target == "" && !c.Required && c.Stages == nil && c.Cache == "" && c.Loader == ""
 }
 
 func isCommentLine(line string) bool {
@@ -241,4 +253,24 @@ func splitLines(dt []byte) []string {
 		lines = append(lines, strings.TrimSuffix(s.Text(), "\r"))
 	}
 	return lines
+}
+
+// WithSource turns an error located in a Dockerfile (parser.LocationError)
+// into one that clients print with the Dockerfile excerpt, as upstream does.
+func WithSource(err error, src *pb.SourceInfo) error {
+	var el *parser.LocationError
+	if err == nil || !errors.As(err, &el) {
+		return err
+	}
+	for _, ranges := range el.Locations {
+		s := &errdefs.Source{Info: src}
+		for _, r := range ranges {
+			s.Ranges = append(s.Ranges, &pb.Range{
+				Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Character)},
+				End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Character)},
+			})
+		}
+		err = errdefs.WithSource(err, s)
+	}
+	return err
 }

@@ -6,19 +6,17 @@ import (
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/pkg/errors"
 )
 
 func decide(t *testing.T, p *Plan, line int) string {
 	t.Helper()
-	s, skip, err := p.Decide(llb.Run{Line: line})
-	if err != nil {
-		t.Fatal(err)
+	d := p.decide(llb.Location{Source: &pb.SourceInfo{Filename: "Dockerfile"}, Line: line})
+	if d.reason != "" {
+		return "skip: " + d.reason
 	}
-	if skip != "" {
-		return "skip: " + skip
-	}
-	return "wrap " + s.ID + " " + s.Target
+	return "wrap " + d.cfg.ID + " " + d.cfg.MountTarget()
 }
 
 func TestDecide(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/frontend"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/plan"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/imagemetaresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
@@ -34,7 +35,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "dotenv-llb:", located(err))
 		os.Exit(1)
 	}
@@ -67,13 +68,19 @@ func (b buildArgs) Set(s string) error {
 	return nil
 }
 
-func run(args []string, stdin io.Reader, stdout io.Writer) error {
+// placeholderImage stands for the frontend's image when none is given: the
+// preview shows where the loader comes from; a build needs the real one.
+const placeholderImage = "dockerfile-dotenv.invalid/dockerfile-dotenv:preview"
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dotenv-llb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	file := fs.String("f", "Dockerfile", "the Dockerfile (- for stdin)")
 	target := fs.String("target", "", "target stage")
 	platform := fs.String("platform", "", "target platform, e.g. linux/arm64")
 	asJSON := fs.Bool("json", false, "print the wrapped steps and ops as JSON")
-	image := fs.String("frontend-image", "", "this frontend's image, which runs the cache key step where the Dockerfile says cache=secret")
+	image := fs.String("frontend-image", "", "this frontend's image, pinned by digest: it carries the loader and runs the cache key step (default: a placeholder, "+placeholderImage+")")
+	offline := fs.Bool("offline", false, "do not resolve base images (their config, e.g. ENV and USER, is then unknown), as upstream's examples/dockerfile2llb")
 	bargs := buildArgs{}
 	fs.Var(bargs, "build-arg", "build-time variable KEY=VALUE (repeatable); BUILDKIT_DOTENV configures the wrapping")
 	if err := fs.Parse(args); err != nil {
@@ -100,10 +107,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	caps := pb.Caps.CapSet(pb.Caps.All())
 	opt := dockerfile2llb.ConvertOpt{
-		SourceMap:    bkllb.NewSourceMap(nil, name, "Dockerfile", dt),
-		MetaResolver: imagemetaresolver.Default(),
-		LLBCaps:      &caps,
-		Config:       dockerui.Config{Target: *target, BuildArgs: bargs},
+		SourceMap: bkllb.NewSourceMap(nil, name, "Dockerfile", dt),
+		LLBCaps:   &caps,
+		Config:    dockerui.Config{Target: *target, BuildArgs: bargs},
+	}
+	if !*offline {
+		opt.MetaResolver = imagemetaresolver.Default()
 	}
 	if *platform != "" {
 		p, err := platforms.Parse(*platform)
@@ -118,10 +127,14 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if opt.TargetPlatform != nil {
 		keyPlatform = platforms.Format(*opt.TargetPlatform)
 	}
+	if *image == "" {
+		*image = placeholderImage
+		fmt.Fprintf(stderr, "dotenv-llb: no --frontend-image, the loader comes from %s: pass your image (pinned by digest) to build the output\n", placeholderImage)
+	}
 	// A fixed nonce keeps the output the same from run to run; a build gets
 	// its session's.
-	cacheKey := llb.CacheKey{Image: *image, Nonce: "dotenv-llb", Platform: keyPlatform}
-	def, report, err := frontend.Convert(appcontext.Context(), dt, opt, cacheKey)
+	facts := plan.Facts{Image: plan.ImageRef(*image), Nonce: "dotenv-llb", Platform: keyPlatform}
+	def, report, err := frontend.Convert(appcontext.Context(), dt, opt, facts)
 	if err != nil {
 		return err
 	}
