@@ -64,7 +64,7 @@ run() {
 	docker buildx create --name "$builder" --driver remote "unix://$sock" >/dev/null
 	t0=$(date +%s)
 	(cd "$ROOT" && BUILDKIT_HOST=unix://$sock BUILDX_BUILDER=$builder BUILDKITD_LOG=$dir/buildkitd.log \
-		go test -count=1 -v -run "$CORE_TESTS" ./e2e/) >"$log" 2>&1 || true
+		go test -tags e2e -count=1 -timeout 20m -v -run "$CORE_TESTS" ./e2e/) >"$log" 2>&1 || true
 	docker buildx rm "$builder" >/dev/null 2>&1 || true
 	stop
 	p=$(grep -c '^--- PASS' "$log" || true)

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e builds through the real stack of `make up`: buildkitd with the
 // OCI worker and runc, a loopback registry serving the frontend image and a
 // stand-in base image, and real clients (docker buildx, buildctl). The tests
