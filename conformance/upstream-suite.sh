@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #
-# Vendored from the project's shared run-upstream-suite.sh
-# (/work/shared/conformance/ on the development machines), because CI runs a
-# clean clone of this repository where that folder does not exist. Local
+# Vendored from run-upstream-suite.sh of the project's shared conformance
+# kit (kept outside this repository, next to the design notes), because CI
+# runs a clean clone of this repository alone. Local
 # additions, marked "(local addition)": this paragraph and EXTRA_TEST_FILES.
 # conformance/run.sh drives it.
 # run-upstream-suite.sh
