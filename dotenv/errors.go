@@ -78,7 +78,7 @@ var reasons = [numReasons]string{
 	rDollarQuote:    "a $'...' or $\"...\" string in the value of %v: shells differ on them",
 	rDollar:         "a $ without a name after it in the value of %v: write \\$ for a literal $",
 	rShellVar:       "the value of %v uses a variable the shell sets itself, and shells differ on it",
-	rTilde:          "an unquoted ~ at the start of the value of %v or after a colon (tilde expansion): quote it",
+	rTilde:          "an unquoted ~ at the start of the value of %v or after a colon (tilde expansion): write $HOME, or quote it",
 	rBrace:          "an unquoted { in the value of %v after export (bash expands braces there): quote the value",
 	rUnclosedSingle: "the single quote that starts here in the value of %v is never closed",
 	rUnclosedDouble: "the double quote that starts here in the value of %v is never closed",

@@ -54,7 +54,7 @@ func (p *parser) word(name string, exported bool) (string, error) {
 		case c == '"':
 			err = p.doubleQuoted(v)
 		case c == '$':
-			err = p.dollar(v)
+			err = p.dollar(v, false)
 		case c == '`':
 			err = p.fail(rBacktick, name)
 		case c == ';' || c == '&' || c == '|' || c == '<' || c == '>' || c == '(' || c == ')':
@@ -115,7 +115,7 @@ func (p *parser) doubleQuoted(v *value) error {
 		case '\\':
 			err = p.backslashInDoubleQuotes(v)
 		case '$':
-			err = p.dollar(v)
+			err = p.dollar(v, true)
 		case '`':
 			err = p.fail(rBacktick, v.name)
 		case '\n':
@@ -151,8 +151,8 @@ func (p *parser) backslashInDoubleQuotes(v *value) error {
 }
 
 // dollar reads $NAME or ${NAME} and adds its value; every other form of $
-// is refused.
-func (p *parser) dollar(v *value) error {
+// is refused. In double quotes, a $ before the closing quote is not $"…".
+func (p *parser) dollar(v *value, inDoubleQuotes bool) error {
 	rest := p.src[p.pos+1:]
 	if len(rest) == 0 {
 		return p.fail(rDollar, v.name)
@@ -180,7 +180,7 @@ func (p *parser) dollar(v *value) error {
 		return p.fail(rCommandSubst, v.name)
 	case '0' <= c && c <= '9' || c == '@' || c == '*' || c == '#' || c == '?' || c == '-' || c == '$' || c == '!':
 		return p.fail(rSpecialParam, v.name)
-	case c == '\'' || c == '"':
+	case c == '\'' || c == '"' && !inDoubleQuotes:
 		return p.fail(rDollarQuote, v.name)
 	}
 	return p.fail(rDollar, v.name)
