@@ -25,10 +25,8 @@ var (
 	envProgram     string
 )
 
-// shells returns the reference shells installed here; the differential
-// tests skip, saying which, when one is missing (make tools installs them).
-func shells(t testing.TB) []refShell {
-	t.Helper()
+// findShells looks for the reference shells once.
+func findShells() (found []refShell, missing []string) {
 	findShellsOnce.Do(func() {
 		envProgram, _ = exec.LookPath("env")
 		busybox, err := exec.LookPath("busybox")
@@ -48,13 +46,22 @@ func shells(t testing.TB) []refShell {
 			}
 		}
 	})
+	return foundShells, missingShells
+}
+
+// shells returns the reference shells; the differential tests skip,
+// saying which is missing, unless all are installed (make tools installs
+// them).
+func shells(t testing.TB) []refShell {
+	t.Helper()
+	found, missing := findShells()
 	if envProgram == "" {
 		t.Skip("env(1) is not installed: cannot compare with the shells")
 	}
-	if len(missingShells) > 0 {
-		t.Skipf("not installed: %s (make tools installs them; busybox is apt's busybox-static)", strings.Join(missingShells, ", "))
+	if len(missing) > 0 {
+		t.Skipf("not installed: %s (make tools installs them; busybox is apt's busybox-static)", strings.Join(missing, ", "))
 	}
-	return foundShells
+	return found
 }
 
 // shellIgnores are the variables a shell adds or rewrites on its own.
