@@ -47,6 +47,7 @@ const (
 	rSpecialParam
 	rDollarQuote
 	rDollar
+	rContinuedName
 	rShellVar
 	rTilde
 	rBrace
@@ -77,6 +78,7 @@ var reasons = [numReasons]string{
 	rSpecialParam:   "a special parameter ($ and a digit or one of @ * # ? - $ !) in the value of %v: write \\$ for a literal $",
 	rDollarQuote:    "a $'...' or $\"...\" string in the value of %v: shells differ on them",
 	rDollar:         "a $ without a name after it in the value of %v: write \\$ for a literal $",
+	rContinuedName:  "a line continuation inside or right after a $NAME in the value of %v: the shells join the lines into one name",
 	rShellVar:       "the value of %v uses a variable the shell sets itself, and shells differ on it",
 	rTilde:          "an unquoted ~ at the start of the value of %v or after a colon (tilde expansion): write $HOME, or quote it",
 	rBrace:          "an unquoted { in the value of %v after export (bash expands braces there): quote the value",

@@ -2,10 +2,12 @@ package dotenv
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -224,4 +226,65 @@ func TestShellsDisagree(t *testing.T) {
 			t.Errorf("the shells agree on %q: Parse need not refuse it", file)
 		}
 	}
+}
+
+// genPieces are the bits random files are made of: every character class
+// the grammar treats specially, in and out of quotes.
+var genPieces = []string{
+	"A", "B", "_", "x", "1", "FROM_ENV", "EMPTY", "NL", "UNSET", "HOME", "PATH", "TERM",
+	"=", "=", "\n", "\n", "\r\n", " ", "\t", "#", "export ", "'", "'", "\"", "\"", "\\", "\\\n",
+	"$", "$A", "${B}", "${", "}", "{", "$FROM_ENV", "$NL", "\"$A\"", "'$B'", ":", "~", "/", "*", "?", "[", "]",
+	";", "&", "|", "<", ">", "(", ")", "`", "!", "@", "%", "-", ".", ",", "é", "\u00c1", "\u0100", "😀", "\uFEFF",
+}
+
+// genFile returns a random file of n pieces, most of them assignments.
+func genFile(r *rand.Rand, n int) []byte {
+	var b bytes.Buffer
+	for b.Len() < n {
+		if r.IntN(3) > 0 {
+			b.WriteString([]string{"A=", "B=", "export A=", "x=", "_1="}[r.IntN(5)])
+		}
+		for k := r.IntN(6); k >= 0; k-- {
+			b.WriteString(genPieces[r.IntN(len(genPieces))])
+		}
+		if r.IntN(2) == 0 {
+			b.WriteString("\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// TestRandomFilesMatchShells compares Parse with the shells on random
+// files built from the grammar's pieces: most are refused, every accepted
+// one must match. DOTENV_RANDOM_FILES sets how many (default 600).
+func TestRandomFilesMatchShells(t *testing.T) {
+	sh := shells(t)
+	n := 600
+	if s := os.Getenv("DOTENV_RANDOM_FILES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	if testing.Short() {
+		n = 200
+	}
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	dir := t.TempDir()
+	accepted := 0
+	for i := 0; i < n; i++ {
+		file := genFile(r, 1+r.IntN(40))
+		want, err := parseEnviron(file, testEnv)
+		if err != nil {
+			continue
+		}
+		accepted++
+		for _, s := range sh {
+			got, diag, ok := shellEnviron(t, s, dir, asShellReads(file), testEnv)
+			if !ok {
+				t.Fatalf("%s fails on %q, which Parse accepts: %s", s.name, file, diag)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s and Parse differ on %q:\n shell %q\n Parse %q", s.name, file, got, want)
+			}
+		}
+	}
+	t.Logf("%d of %d random files accepted and equal in every shell", accepted, n)
 }

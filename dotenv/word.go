@@ -157,6 +157,9 @@ func (p *parser) dollar(v *value, inDoubleQuotes bool) error {
 	if len(rest) == 0 {
 		return p.fail(rDollar, v.name)
 	}
+	if isContinuation(rest) {
+		return p.fail(rContinuedName, v.name)
+	}
 	switch c := rest[0]; {
 	case c == '{':
 		n := 1
@@ -164,6 +167,9 @@ func (p *parser) dollar(v *value, inDoubleQuotes bool) error {
 			n++
 		}
 		ref := string(rest[1:n])
+		if isContinuation(rest[n:]) {
+			return p.fail(rContinuedName, v.name)
+		}
 		if n == len(rest) || rest[n] != '}' || !isName(ref) {
 			return p.fail(rParamForm, v.name)
 		}
@@ -173,6 +179,9 @@ func (p *parser) dollar(v *value, inDoubleQuotes bool) error {
 		n := 1
 		for n < len(rest) && isNameByte(rest[n]) {
 			n++
+		}
+		if isContinuation(rest[n:]) { // the shells would read on: $A\<newline>B is $AB
+			return p.fail(rContinuedName, v.name)
 		}
 		p.pos += 1 + n
 		return p.expand(v, string(rest[:n]))
@@ -203,6 +212,12 @@ func (p *parser) expand(v *value, ref string) error {
 		return p.fail(rShellVar, v.name)
 	}
 	return nil
+}
+
+// isContinuation: b starts with a backslash-newline, which the shells
+// remove before they read names.
+func isContinuation(b []byte) bool {
+	return len(b) >= 2 && b[0] == '\\' && b[1] == '\n'
 }
 
 func (p *parser) fail(r reason, name string) error {
