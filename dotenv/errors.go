@@ -70,7 +70,7 @@ var reasons = [numReasons]string{
 	rNotAssignment:  "not an assignment: expected NAME=value, export NAME=value, a comment or a blank line",
 	rBadName:        "not a variable name before = (letters, digits and _, not starting with a digit)",
 	rShellName:      "%v is a variable the shell sets itself, and shells differ on it: use another name",
-	rWhitespace:     "unquoted space or tab in the value of %v: quote the value (one assignment per line)",
+	rWhitespace:     "unquoted space or tab in the value of %v: quote the value; one assignment per line",
 	rOperator:       "an unquoted ; & | < > ( or ) in the value of %v: quote the value",
 	rBacktick:       "a backquote (command substitution) in the value of %v: put the value in single quotes",
 	rCommandSubst:   "a command substitution in the value of %v: put the value in single quotes",

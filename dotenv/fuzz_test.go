@@ -138,7 +138,7 @@ func TestErrorMessagesAreStructural(t *testing.T) {
 		}
 	}
 	e := &Error{Line: 7, Name: "TOKEN", reason: rWhitespace}
-	if got, want := e.Error(), "line 7: unquoted space or tab in the value of TOKEN: quote the value (one assignment per line)"; got != want {
+	if got, want := e.Error(), "line 7: unquoted space or tab in the value of TOKEN: quote the value; one assignment per line"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
