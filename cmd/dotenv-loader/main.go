@@ -1,0 +1,54 @@
+//go:build linux
+
+// Command dotenv-loader runs in front of every wrapped RUN (loader v2):
+//
+//	dotenv-loader --id=<id> --file=<path> [--required] -- <the RUN's argv>
+//
+// It reads the build secret's dotenv file as data (package dotenv), sets
+// its variables on top of the RUN's environment and execs the RUN's argv
+// unchanged, as runc would have: nothing of the file is executed, nothing
+// else is added to the environment, and the command's exit status and
+// signals are its own. When the loader itself fails it prints one line and
+// exits 125; no byte of a value is ever printed.
+//
+// It is a separate small static program with reproducible bytes: wrapped
+// RUNs are cached by them. It uses syscall rather than os, and has no
+// version variable, on purpose: both would cost bytes or change them.
+package main
+
+import (
+	"syscall"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
+)
+
+func main() {
+	args, err := readArgs()
+	if err != nil {
+		fail(dotenv.ExitLoadFailed, "loader: cannot read its arguments: "+err.Error())
+	}
+	opts, argv, msg := parseFlags(args[1:])
+	if msg != "" {
+		fail(dotenv.ExitLoadFailed, "loader: "+msg+"; usage: dotenv-loader "+
+			dotenv.FlagID+"<id> "+dotenv.FlagFile+"<path> ["+dotenv.FlagRequired+"] "+dotenv.FlagEnd+" <command…>")
+	}
+	env := syscall.Environ()
+	lookup := dotenv.EnvLookup(env)
+	runEnv, loaded, msg := load(opts, env, lookup)
+	if msg != "" {
+		fail(dotenv.ExitLoadFailed, msg)
+	}
+	// The RUN's own PATH, as runc looks the command up without a loader.
+	path, _ := lookup("PATH")
+	code, msg := run(argv, path, runEnv)
+	if code == exitTooBig && loaded {
+		msg += " (with the variables of secret " + opts.id + ")"
+	}
+	fail(code, msg)
+}
+
+// fail prints msg as the loader's one line and exits with code.
+func fail(code int, msg string) {
+	syscall.Write(2, []byte(dotenv.MessagePrefix+msg+"\n"))
+	syscall.Exit(code)
+}
