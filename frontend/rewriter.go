@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -86,10 +87,10 @@ func secretOf(args []string) string {
 		return ""
 	}
 	for _, a := range args[1:] {
-		if a == "--" {
+		if a == dotenv.FlagEnd {
 			break
 		}
-		if id, ok := strings.CutPrefix(a, "--id="); ok {
+		if id, ok := strings.CutPrefix(a, dotenv.FlagID); ok {
 			return id
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -44,7 +45,7 @@ const (
 // ExitLoadFailed is the exit code of loader v2 when it cannot load the
 // secret (a malformed file, a missing required secret): the convention of
 // env(1), nice(1) and timeout(1) for "the wrapper failed, not the command".
-const ExitLoadFailed = 125
+const ExitLoadFailed = dotenv.ExitLoadFailed
 
 // addLoader puts the secret's loader in front of op's argv, with the mounts
 // it needs, and returns the caps those need.
@@ -77,12 +78,7 @@ func (w *wrapper) addLoader(op *pb.Op, s Secret) ([]string, error) {
 // loaderV2Args is the argv of a step wrapped with loader v2: the program,
 // its flags, and the RUN's own argv unchanged after "--".
 func loaderV2Args(s Secret, argv []string) []string {
-	args := make([]string, 0, 5+len(argv))
-	args = append(args, LoaderPath, "--id="+s.ID, "--file="+s.Target)
-	if s.Required {
-		args = append(args, "--required")
-	}
-	return append(append(args, "--"), argv...)
+	return dotenv.LoaderArgs(LoaderPath, s.ID, s.Target, s.Required, argv)
 }
 
 // loaderImage returns the digest of the source op of our image for platform,
@@ -132,7 +128,7 @@ func loaderIn(args []string) int {
 func UserArgs(args []string) []string {
 	switch loaderIn(args) {
 	case LoaderProgram:
-		if i := slices.Index(args, "--"); i >= 0 {
+		if i := slices.Index(args, dotenv.FlagEnd); i >= 0 {
 			return args[i+1:]
 		}
 	case LoaderShell:
