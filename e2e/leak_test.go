@@ -31,9 +31,15 @@ RUN ["/bin/sh", "-c", "test -n \"$TOKEN\" && test \"$FAIL\" = 0"]
 `
 
 // TestLeakMatrix: with a canary token in _env, neither the canary nor its
-// base64 appears in any place a build leaves behind. Each place is listed in
-// the test log.
+// base64 appears in any place a build leaves behind, with each loader. Each
+// place is listed in the test log.
 func TestLeakMatrix(t *testing.T) {
+	for _, loader := range []string{"program", "shell"} {
+		t.Run("loader="+loader, func(t *testing.T) { leakMatrix(t, loader) })
+	}
+}
+
+func leakMatrix(t *testing.T, loader string) {
 	s := getStack(t)
 	canary := newCanary(t)
 	env := "TOKEN=\"" + canary + "\"\nPIP_INSTALL_ARG=\"--index-url https://__token__:" + canary + "@gitlab.example.com/simple\"\n"
@@ -55,7 +61,7 @@ func TestLeakMatrix(t *testing.T) {
 			check(place, name, dt)
 		}
 	}
-	secret := []string{"--secret", "id=_env,src=.env"}
+	secret := []string{"--secret", "id=_env,src=.env", "--build-arg", "BUILDKIT_DOTENV=loader=" + loader}
 	reg := registryOf(s.Base)
 	scanner := pushScanner(t, p, reg)
 
