@@ -3,6 +3,9 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,4 +140,76 @@ FROM scratch
 COPY --from=build /out.txt /
 `})
 	expectFiles(t, p.exported("--secret", "id=_env,src=.env"), map[string]string{"out.txt": "Something else\n"})
+}
+
+// TestUpgradeKeepsCache: BuildKit keys a wrapped RUN by the loader's bytes,
+// not by the frontend image: another image of the frontend (a new release:
+// other layers, another digest) that carries the same loader finds every
+// wrapped RUN in the cache. The control: another loader misses it.
+func TestUpgradeKeepsCache(t *testing.T) {
+	s := getStack(t)
+	df := `# syntax={{.Frontend}}
+FROM {{.Base}} AS build
+RUN echo "$OTHER_ENV_VAR $(cat /proc/sys/kernel/random/uuid)" > /run.txt
+FROM scratch
+COPY --from=build /run.txt /
+`
+	p := s.project(t, map[string]string{".env": seedEnv, "Dockerfile": df})
+	first := readFile(t, filepath.Join(p.exported("--secret", "id=_env,src=.env"), "run.txt"))
+
+	// A release of the frontend with the same loader: a layer more, so
+	// another image digest.
+	upgraded := registryOf(s.Frontend) + "/e2e/dockerfile-dotenv:upgraded"
+	release := filepath.Join(t.TempDir(), "release.tar")
+	writeTarBytes(t, release, "etc/release", []byte("another release\n"), 0o644)
+	if out, err := p.run("crane", "append", "--platform", "linux/amd64", "-b", s.Frontend, "-f", release, "-t", upgraded); err != nil {
+		t.Fatalf("crane append: %v\n%s", err, out)
+	}
+	p.write("Dockerfile", strings.Replace(df, "{{.Frontend}}", upgraded, 1))
+	out := p.build("--secret", "id=_env,src=.env", "--output", "type=local,dest="+filepath.Join(t.TempDir(), "up"))
+	if !stepCached(out, `RUN echo "$OTHER_ENV_VAR $(cat /proc/sys/kernel/random/uuid)" > /run.txt`) {
+		t.Errorf("the wrapped RUN was not CACHED with another frontend image and the same loader:\n%s", out)
+	}
+	if !strings.Contains(out, upgraded) {
+		t.Errorf("the build did not use the upgraded image:\n%s", out)
+	}
+
+	// Another loader (here: a byte more) is another cache key.
+	other := registryOf(s.Frontend) + "/e2e/dockerfile-dotenv:other-loader"
+	loader := filepath.Join(t.TempDir(), "loader.tar")
+	if out, err := p.run("sh", "-c", `crane export --platform linux/amd64 "$0" - | tar -xO bin/dotenv-loader > "$1.bin" && printf '\0' >> "$1.bin"`, s.Frontend, loader); err != nil {
+		t.Fatalf("extracting the loader: %v\n%s", err, out)
+	}
+	bin, err := os.ReadFile(loader + ".bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTarBytes(t, loader, "bin/dotenv-loader", bin, 0o755)
+	if out, err := p.run("crane", "append", "--platform", "linux/amd64", "-b", s.Frontend, "-f", loader, "-t", other); err != nil {
+		t.Fatalf("crane append: %v\n%s", err, out)
+	}
+	p.write("Dockerfile", strings.Replace(df, "{{.Frontend}}", other, 1))
+	second := readFile(t, filepath.Join(p.exported("--secret", "id=_env,src=.env"), "run.txt"))
+	if second == first {
+		t.Errorf("the RUN came from the cache with another loader: %q", second)
+	}
+}
+
+// writeTarBytes writes a tarball of one file.
+func writeTarBytes(t *testing.T, file, name string, dt []byte, mode int64) {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(dt))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(dt); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
