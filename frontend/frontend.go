@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/convertllb"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -54,8 +55,17 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bopts.Opts[keyRequestID] == convertllb.RequestConvertLLB {
+	switch bopts.Opts[keyRequestID] {
+	case convertllb.RequestConvertLLB:
 		if err := rw.rewriteConvertLLB(res); err != nil {
+			return nil, err
+		}
+	case lint.RequestLint:
+		dt, err := readDockerfile(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := addLintWarnings(res, dt, buildArg); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	apicapspb "github.com/moby/buildkit/util/apicaps/pb"
@@ -296,5 +297,43 @@ func TestOldDaemon(t *testing.T) {
 	}
 	if len(c.solves) != 0 {
 		t.Errorf("solved %d times on a daemon it refuses", len(c.solves))
+	}
+}
+
+// TestCheckReportsBadSetting: `--call check` reports a dotenv setting the
+// build would reject, at its line, instead of "no warnings found".
+func TestCheckReportsBadSetting(t *testing.T) {
+	for _, tc := range []struct {
+		dockerfile string
+		want       string // "" for no warning of ours
+		line       int32
+	}{
+		{"# dotenv=id=a,id=b\nFROM scratch\nRUN true\n", "invalid dotenv directive: id: given twice", 1},
+		{"FROM scratch\n# dotenv=required\nRUN true\n", "above a RUN only dotenv=off is allowed", 2},
+		{"# dotenv=required\nFROM scratch\nRUN true\n", "", 0},
+	} {
+		c := &fakeClient{dockerfile: tc.dockerfile, opts: map[string]string{"requestid": "frontend.lint"}}
+		res, err := Build(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var results lint.LintResults
+		if err := json.Unmarshal(res.Metadata["result.json"], &results); err != nil {
+			t.Fatal(err)
+		}
+		var ours []lint.Warning
+		for _, w := range results.Warnings {
+			if w.RuleName == ruleInvalidSetting {
+				ours = append(ours, w)
+			}
+		}
+		switch {
+		case tc.want == "" && len(ours) > 0:
+			t.Errorf("%q: warnings %+v", tc.dockerfile, ours)
+		case tc.want != "" && (len(ours) != 1 || !strings.Contains(ours[0].Detail, tc.want) || ours[0].Location.Ranges[0].Start.Line != tc.line):
+			t.Errorf("%q: warnings %+v, want %q at line %d", tc.dockerfile, ours, tc.want, tc.line)
+		case tc.want != "" && string(res.Metadata["result.statuscode"]) != "1":
+			t.Errorf("%q: status %s", tc.dockerfile, res.Metadata["result.statuscode"])
+		}
 	}
 }
