@@ -4,8 +4,30 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpu reports the process's CPU time per op and, with bytes, MB per CPU
+// second: the machine is shared, so wall time overstates the cost.
+type cpu struct{ start time.Duration }
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpu { return cpu{cpuNow()} }
+
+func (c cpu) report(b *testing.B, bytes int) {
+	d := cpuNow() - c.start
+	b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	if bytes > 0 {
+		b.ReportMetric(float64(bytes)*float64(b.N)/d.Seconds()/1e6, "cpu-MB/s")
+	}
+}
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -98,6 +120,7 @@ func BenchmarkWriter(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			w := NewWriter(discard{}, ps)
 			b.SetBytes(int64(len(c.text)))
+			c0 := startCPU()
 			for b.Loop() {
 				for p := c.text; len(p) > 0; {
 					n := min(len(p), c.size)
@@ -105,6 +128,7 @@ func BenchmarkWriter(b *testing.B) {
 					p = p[n:]
 				}
 			}
+			c0.report(b, len(c.text))
 		})
 	}
 }
@@ -118,10 +142,13 @@ func BenchmarkBuild(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("values=%d", n), func(b *testing.B) {
 			var ps [][]byte
+			b.ReportAllocs()
+			c0 := startCPU()
 			for b.Loop() {
 				ps = Patterns(vs)
 				NewWriter(discard{}, ps)
 			}
+			c0.report(b, 0)
 			total := 0
 			for _, p := range ps {
 				total += len(p)

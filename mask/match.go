@@ -22,8 +22,12 @@ type matcher struct {
 	kmask  uint32 // keeps the k key bytes of a little-endian load
 	maxLen int
 
-	filter []uint64 // bit hash(key)>>fshift is set for every key
-	fshift uint32
+	filter *filter
+
+	// first and pair have a bit for each first byte and first two bytes
+	// of a pattern: at the end of a Write they answer begins at once.
+	first [4]uint64
+	pair  *[1 << 10]uint64
 
 	table   []int32 // open addressing: 1 + index into buckets, 0 is empty
 	tshift  uint32
@@ -57,15 +61,12 @@ func newMatcher(patterns [][]byte) *matcher {
 	}
 	m.kmask = uint32(1<<(8*m.k) - 1)
 
-	// Table and filter sizes from the number of patterns (an upper bound
-	// on the keys): the table at most half full, the filter about 1/64
-	// full, so ordinary text rarely passes it.
+	// The table at most half full (n bounds the number of keys).
 	tbits := max(4, bits.Len(uint(2*n)))
 	m.table = make([]int32, 1<<tbits)
 	m.tshift = uint32(32 - tbits)
-	fbits := min(24, max(12, bits.Len(uint(64*n))))
-	m.filter = make([]uint64, 1<<(fbits-6))
-	m.fshift = uint32(32 - fbits)
+	m.filter = new(filter)
+	m.pair = new([1 << 10]uint64)
 
 	// Counting sort of the patterns into their buckets.
 	count := make([]int32, 0, n)
@@ -76,6 +77,12 @@ func newMatcher(patterns [][]byte) *matcher {
 			continue
 		}
 		key := load(p, m.k)
+		m.filter.add(key)
+		m.first[p[0]>>6] |= 1 << (p[0] & 63)
+		if len(p) > 1 {
+			x := load(p, 2)
+			m.pair[x>>6] |= 1 << (x & 63)
+		}
 		b := m.insert(key)
 		if int(b) == len(count) {
 			count = append(count, 0)
@@ -108,10 +115,8 @@ func newMatcher(patterns [][]byte) *matcher {
 
 // insert returns the index of the bucket of key, adding it if new.
 func (m *matcher) insert(key uint32) int32 {
-	h := key * hashMul
-	m.filter[(h>>m.fshift)>>6] |= 1 << ((h >> m.fshift) & 63)
 	mask := uint32(len(m.table) - 1)
-	for i := h >> m.tshift; ; i = (i + 1) & mask {
+	for i := (key * hashMul) >> m.tshift; ; i = (i + 1) & mask {
 		e := m.table[i]
 		if e == 0 {
 			m.buckets = append(m.buckets, bucket{key: key})
@@ -147,21 +152,64 @@ func load(p []byte, k int) uint32 {
 	return x
 }
 
+// filter has a bit set for the hash of every key. Its fixed size lets
+// the compiler drop the bounds checks of the hot loop; at 2^17 bits
+// (16 KiB, in L1 cache) it passes about 1% of the positions of ordinary
+// text for 1,000 keys, about 50% for 100,000.
+type filter [1 << (filterBits - 6)]uint64
+
+const filterBits = 17
+
+func (f *filter) add(key uint32) {
+	h := (key * hashMul) >> (32 - filterBits)
+	f[h>>6] |= 1 << (h & 63)
+}
+
+func (f *filter) has(key uint32) bool {
+	h := (key * hashMul) >> (32 - filterBits)
+	return f[h>>6]&(1<<(h&63)) != 0
+}
+
 // next returns the first position from i on where a pattern may start,
 // by the filter, or i if fewer than 4 bytes are left there: the caller
 // checks those few positions one by one.
 func (m *matcher) next(b []byte, i int) int {
 	f := m.filter
-	fmask := uint32(len(f) - 1)
-	for ; i+4 <= len(b); i++ {
-		c := b[i : i+4 : i+4]
-		x := (uint32(c[0]) | uint32(c[1])<<8 | uint32(c[2])<<16 | uint32(c[3])<<24) & m.kmask
-		h := (x * hashMul) >> m.fshift
-		if f[(h>>6)&fmask]&(1<<(h&63)) != 0 {
+	if m.k == 4 {
+		// 8 positions from 2 loads of 8 bytes.
+		for ; i >= 0 && i < len(b)-11; i += 8 {
+			lo, hi := le64(b[i:i+8:i+8]), le64(b[i+4:i+12:i+12])
+			switch {
+			case f.has(uint32(lo)):
+				return i
+			case f.has(uint32(lo >> 8)):
+				return i + 1
+			case f.has(uint32(lo >> 16)):
+				return i + 2
+			case f.has(uint32(lo >> 24)):
+				return i + 3
+			case f.has(uint32(hi)):
+				return i + 4
+			case f.has(uint32(hi >> 8)):
+				return i + 5
+			case f.has(uint32(hi >> 16)):
+				return i + 6
+			case f.has(uint32(hi >> 24)):
+				return i + 7
+			}
+		}
+	}
+	for ; i < len(b)-3; i++ {
+		if f.has(load(b[i:], 4) & m.kmask) {
 			return i
 		}
 	}
 	return i
+}
+
+func le64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // at returns the length of the longest pattern at b[i:], or undecided if
@@ -201,6 +249,15 @@ func (m *matcher) at(b []byte, i int, final bool) (n int, undecided bool) {
 
 // begins reports whether t, shorter than k, begins some pattern.
 func (m *matcher) begins(t []byte) bool {
+	if m.first[t[0]>>6]&(1<<(t[0]&63)) == 0 {
+		return false
+	}
+	if len(t) == 1 {
+		return true
+	}
+	if x := load(t, 2); m.pair[x>>6]&(1<<(x&63)) == 0 {
+		return false
+	}
 	lo := bits.ReverseBytes32(load(t, len(t)))
 	hi := lo | (1<<(8*(4-len(t))) - 1)
 	i, _ := slices.BinarySearch(m.keys, lo)

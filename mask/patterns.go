@@ -7,7 +7,9 @@
 package mask
 
 import (
+	"bytes"
 	"encoding/base64"
+	"hash/maphash"
 	"strings"
 )
 
@@ -54,18 +56,31 @@ const (
 // of a value (a hash, another encoding, a substring, a base64 wrapped
 // across lines).
 func Patterns(values []string) [][]byte {
-	d := deriver{seen: make(map[string]bool), secrets: make(map[string]bool)}
+	d := deriver{secrets: make(map[string]bool), seed: maphash.MakeSeed()}
 	for _, v := range values {
 		d.value(v)
 	}
-	return d.pats
+	ps := make([][]byte, len(d.spans))
+	for i, sp := range d.spans {
+		ps[i] = d.arena[sp.off:sp.end:sp.end]
+	}
+	return ps
 }
 
+// deriver collects the patterns in one arena, deduplicated by a hash
+// table of their spans: a few allocations in all, not a few per pattern.
 type deriver struct {
-	seen    map[string]bool
 	secrets map[string]bool
-	pats    [][]byte
+	arena   []byte
+	spans   []span
+	table   []int32 // open addressing: 1 + index into spans, 0 is empty
+	seed    maphash.Seed
+	src     []byte // the secret being encoded
+	zeros   []byte // src after 0-2 zero bytes
+	enc     []byte // their encoding
 }
+
+type span struct{ off, end int }
 
 func (d *deriver) value(v string) {
 	d.secret(v, MinLen)
@@ -117,36 +132,66 @@ func (d *deriver) userinfos(w string) {
 
 // secret adds s and its encodings if s has at least min bytes.
 func (d *deriver) secret(s string, min int) {
-	if len(s) < min {
-		return
-	}
-	if d.secrets[s] {
+	if len(s) < min || d.secrets[s] {
 		return
 	}
 	d.secrets[s] = true
-	d.add(s)
-	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-		full := enc.EncodeToString([]byte(s))
-		d.add(full)
-		d.add(strings.TrimRight(full, "="))
-		d.add(enc.EncodeToString([]byte(s + "\n")))
+	src := append(d.src[:0], s...)
+	d.src = src
+	d.keep(append(d.arena, s...))
+	for _, enc := range [...]struct{ padded, raw *base64.Encoding }{
+		{base64.StdEncoding, base64.RawStdEncoding},
+		{base64.URLEncoding, base64.RawURLEncoding},
+	} {
+		d.keep(enc.padded.AppendEncode(d.arena, src))
+		d.keep(enc.raw.AppendEncode(d.arena, src))
+		d.keep(enc.padded.AppendEncode(d.arena, append(src, '\n'))) // echo | base64
 		for shift := 0; shift < 3; shift++ {
-			d.add(core(enc, s, shift))
+			d.keep(d.core(enc.raw, src, shift))
 		}
 	}
 	for _, hex := range [...]string{"0123456789ABCDEF", "0123456789abcdef"} {
 		for _, m := range [...]escapeMode{query, path, component} {
-			d.add(escape(s, m, hex))
+			d.keep(escape(d.arena, s, m, hex))
 		}
 	}
 }
 
-func (d *deriver) add(p string) {
-	if len(p) < minPattern || d.seen[p] {
+// keep makes what was appended to the arena a pattern, unless it is too
+// short or already one. The arena may have moved: keep the new one.
+func (d *deriver) keep(arena []byte) {
+	off := len(d.arena)
+	p := arena[off:]
+	d.arena = arena[:off]
+	if len(p) < minPattern {
 		return
 	}
-	d.seen[p] = true
-	d.pats = append(d.pats, []byte(p))
+	if 2*(len(d.spans)+1) > len(d.table) {
+		d.grow()
+	}
+	mask := len(d.table) - 1
+	i := int(maphash.Bytes(d.seed, p)) & mask
+	for ; d.table[i] != 0; i = (i + 1) & mask {
+		sp := d.spans[d.table[i]-1]
+		if bytes.Equal(arena[sp.off:sp.end], p) {
+			return
+		}
+	}
+	d.arena = arena
+	d.spans = append(d.spans, span{off, len(arena)})
+	d.table[i] = int32(len(d.spans))
+}
+
+func (d *deriver) grow() {
+	d.table = make([]int32, max(1024, 2*len(d.table)))
+	mask := len(d.table) - 1
+	for n, sp := range d.spans {
+		i := int(maphash.Bytes(d.seed, d.arena[sp.off:sp.end])) & mask
+		for d.table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		d.table[i] = int32(n + 1)
+	}
 }
 
 // fields yields the words of s split at ASCII whitespace (strings.Fields
@@ -173,18 +218,18 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// core returns the base64 characters that s alone determines when it
-// starts shift bytes (0-2) after a 3-byte group boundary of a larger
-// stream: character j holds bits [6j, 6j+6), s holds bits
-// [8*shift, 8*(shift+len(s))), and the characters that straddle an end
-// depend on the unknown neighbouring bytes.
-func core(enc *base64.Encoding, s string, shift int) string {
-	b := make([]byte, shift+len(s))
-	copy(b[shift:], s)
-	e := enc.EncodeToString(b)
+// core appends to the arena the base64 characters that src alone
+// determines when it starts shift bytes (0-2) after a 3-byte group
+// boundary of a larger stream: character j holds bits [6j, 6j+6), src
+// holds bits [8*shift, 8*(shift+len(src))), and the characters that
+// straddle an end depend on the unknown neighbouring bytes.
+func (d *deriver) core(enc *base64.Encoding, src []byte, shift int) []byte {
+	in := append(d.zeros[:0], "\x00\x00"[:shift]...)
+	d.zeros = append(in, src...)
+	d.enc = enc.AppendEncode(d.enc[:0], d.zeros)
 	first := (8*shift + 5) / 6
-	last := 8 * (shift + len(s)) / 6
-	return e[first:last]
+	last := 8 * (shift + len(src)) / 6
+	return append(d.arena, d.enc[first:last]...)
 }
 
 type escapeMode int
@@ -195,31 +240,19 @@ const (
 	component                   // encodeURIComponent, Python quote(safe="")
 )
 
-// escape percent-encodes s; it returns s when nothing needs escaping.
-func escape(s string, m escapeMode, hex string) string {
-	var b []byte
+// escape appends the percent-encoding of s to dst.
+func escape(dst []byte, s string, m escapeMode, hex string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if keep(c, m) {
-			if b != nil {
-				b = append(b, c)
-			}
-			continue
+		switch c := s[i]; {
+		case keep(c, m):
+			dst = append(dst, c)
+		case c == ' ' && m == query:
+			dst = append(dst, '+')
+		default:
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
 		}
-		if b == nil {
-			b = make([]byte, i, len(s)*3)
-			copy(b, s)
-		}
-		if c == ' ' && m == query {
-			b = append(b, '+')
-			continue
-		}
-		b = append(b, '%', hex[c>>4], hex[c&15])
 	}
-	if b == nil {
-		return s
-	}
-	return string(b)
+	return dst
 }
 
 func keep(c byte, m escapeMode) bool {
