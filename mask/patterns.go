@@ -35,11 +35,11 @@ const (
 //   - every word of a value (split at ASCII whitespace, as the shell splits
 //     an unquoted $VAR) of at least 8 bytes;
 //   - in every URL of a value (scheme://userinfo@host…): the password and
-//     user:password of the userinfo if the password has at least 4 bytes
-//     (so --index-url https://__token__:TOKEN@host/… masks the URL and the
-//     token wherever it appears alone); a userinfo without password of at
-//     least 8 bytes (a token as user name, https://TOKEN@host); each also
-//     percent-decoded, as a client sends it;
+//     the user:password of its userinfo, each if it has at least 4 bytes
+//     (so --index-url https://__token__:TOKEN@host/… masks the URL and
+//     the token wherever it appears alone); a userinfo without password
+//     if it has at least 8 bytes (a token as user name, https://TOKEN@host);
+//     each also percent-decoded, as a client sends it;
 //   - for each of those strings: its standard and URL-safe base64, alone
 //     (with and without padding, and followed by a newline as
 //     `echo $TOKEN | base64` encodes it) and inside a larger base64 stream
