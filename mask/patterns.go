@@ -31,7 +31,8 @@ const (
 // without duplicates, in a deterministic order. Each occurrence of any of
 // them in the output becomes "***". The rule:
 //
-//   - a value of at least 8 bytes, as a whole;
+//   - a value of at least 8 bytes, as a whole (without the whitespace
+//     around it: no pattern begins or ends with whitespace);
 //   - every word of a value (split at ASCII whitespace, as the shell splits
 //     an unquoted $VAR) of at least 8 bytes;
 //   - in every URL of a value (scheme://userinfo@host…): the password and
@@ -83,7 +84,9 @@ type deriver struct {
 type span struct{ off, end int }
 
 func (d *deriver) value(v string) {
-	d.secret(v, MinLen)
+	// Trimmed, so that no pattern begins with a space or a line end:
+	// those end every line and progress update, and would be held back.
+	d.secret(trimSpace(v), MinLen)
 	for w := range fields(v) {
 		d.secret(w, MinLen)
 		d.userinfos(w)
@@ -110,7 +113,7 @@ func (d *deriver) userinfos(w string) {
 		}
 		ui := auth[:at]
 		user, pass, ok := strings.Cut(ui, ":")
-		du, uok := unescape(user)
+		du, uok := unescape(user) // trimmed: see value
 		if !ok {
 			d.secret(ui, MinLen)
 			if uok {
@@ -214,6 +217,16 @@ func fields(s string) func(func(string) bool) {
 	}
 }
 
+func trimSpace(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
@@ -265,12 +278,14 @@ func keep(c byte, m escapeMode) bool {
 	return m == path && strings.IndexByte("$&+:=@", c) >= 0
 }
 
-// unescape decodes %XX sequences; ok is false if s has a malformed one
-// (then nothing decoded is masked: the raw form still is).
-func unescape(s string) (_ string, ok bool) {
+// unescape decodes %XX sequences, and trims the whitespace they may
+// decode to; ok is false if s has a malformed one (then nothing decoded
+// is masked: the raw form still is).
+func unescape(s string) (decoded string, ok bool) {
 	if strings.IndexByte(s, '%') < 0 {
 		return s, true
 	}
+	defer func() { decoded = trimSpace(decoded) }()
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] != '%' {

@@ -17,11 +17,13 @@ const chunk = 32 << 10
 // A Write passes on at once every byte that cannot be part of a match;
 // it holds back only a tail of the stream that is a proper prefix of some
 // pattern (at most the longest pattern - 1 bytes), until the next Write
-// tells whether it is a match or Flush ends the stream. So a line, or a
-// "\r" progress update, reaches the underlying writer as soon as it is
-// written, unless it ends with the first bytes of a secret: those bytes
-// wait for the next output or the end, and are never written unmasked
-// while they might begin a secret. No newline is needed.
+// tells whether it is a match or Flush ends the stream. No newline is
+// needed, and there is no timer: output that ends with the first bytes
+// of a secret ("token: ghp_" and a stall) keeps those bytes until more
+// output or the end, and never writes them unmasked while they might
+// begin a secret. As no pattern from Patterns begins with whitespace, a
+// Write that ends with a newline, a "\r" (a progress bar) or a space is
+// passed on whole within the call: masking adds no latency to it.
 //
 // The Writer uses a fixed amount of memory (about 32 KiB plus the longest
 // pattern) whatever it is given, and does not allocate in Write once
