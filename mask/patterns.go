@@ -58,6 +58,12 @@ const (
 // across lines).
 func Patterns(values []string) [][]byte {
 	d := deriver{secrets: make(map[string]bool), seed: maphash.MakeSeed()}
+	size := 0
+	for _, v := range values {
+		size += len(v)
+	}
+	// About what the encodings take, so the arena rarely moves.
+	d.arena = make([]byte, 0, 16*size)
 	for _, v := range values {
 		d.value(v)
 	}
@@ -153,8 +159,11 @@ func (d *deriver) secret(s string, min int) {
 			d.keep(d.core(enc.raw, src, shift))
 		}
 	}
-	for _, hex := range [...]string{"0123456789ABCDEF", "0123456789abcdef"} {
-		for _, m := range [...]escapeMode{query, path, component} {
+	for _, m := range [...]escapeMode{query, path, component} {
+		if !needsEscape(s, m) {
+			continue // the escape is s
+		}
+		for _, hex := range [...]string{"0123456789ABCDEF", "0123456789abcdef"} {
 			d.keep(escape(d.arena, s, m, hex))
 		}
 	}
@@ -266,6 +275,15 @@ func escape(dst []byte, s string, m escapeMode, hex string) []byte {
 		}
 	}
 	return dst
+}
+
+func needsEscape(s string, m escapeMode) bool {
+	for i := 0; i < len(s); i++ {
+		if !keep(s[i], m) {
+			return true
+		}
+	}
+	return false
 }
 
 func keep(c byte, m escapeMode) bool {
