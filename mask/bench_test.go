@@ -126,17 +126,20 @@ func BenchmarkWriter(b *testing.B) {
 	for i := 0; i+200 < len(withSecrets); i += 4096 {
 		copy(withSecrets[i:], ps[(i/4096)%len(ps)])
 	}
+	ps10k := Patterns(benchValues(10000))
 	for _, c := range []struct {
 		name string
 		text []byte
 		size int
+		ps   [][]byte
 	}{
-		{"nomatch", text, 32 << 10},
-		{"matches", withSecrets, 32 << 10},
-		{"lines", text, 80},
+		{"nomatch", text, 32 << 10, ps},
+		{"matches", withSecrets, 32 << 10, ps},
+		{"lines", text, 80, ps},
+		{"nomatch-10000values", text, 32 << 10, ps10k},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			w := NewWriter(discard{}, ps)
+			w := NewWriter(discard{}, c.ps)
 			b.SetBytes(int64(len(c.text)))
 			// A lap is 32 KiB: one Write, or 32 KiB of lines.
 			var l laps
