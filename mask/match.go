@@ -13,10 +13,15 @@ import (
 // searched in lexicographic order, so shared prefixes (many URLs on the
 // same host) cost a binary search, not a comparison each.
 //
-// A dense Aho-Corasick DFA was the alternative: one table load per byte,
-// but its states are about the total length of the patterns (tens of
-// thousands for 100 values) times the byte classes, megabytes to fill for
-// every RUN, where this builds in time linear in the number of patterns.
+// A dense Aho-Corasick DFA was the alternative: one table load per byte
+// and linear time whatever the input, but its states are the distinct
+// prefixes of the patterns: 49,499 for the 100 values of the benchmark
+// (1,132 patterns), times 77 byte classes, a 15 MB table to fill for
+// every RUN, where this builds in about 40 µs. The price: a position that
+// passes the filter costs a binary search and a comparison, so output
+// made of long runs of a pattern's prefix ("aaaa…" against a value
+// "aaaa…b") costs up to the length of that common prefix per byte; in
+// ordinary text a comparison stops within a few bytes.
 type matcher struct {
 	k      int    // key length
 	kmask  uint32 // keeps the k key bytes of a little-endian load
