@@ -30,8 +30,9 @@ func (v *value) addByte(c byte) error {
 // assignment); tilde expansion, and brace expansion by bash after export,
 // are refused where they would apply.
 func (p *parser) word(name string, exported bool) (string, error) {
-	v := &value{max: MaxEnvString - len(name) - 2, name: name, line: p.line}
-	start, afterColon := true, false // where an unquoted ~ would expand
+	v := &value{buf: p.scratch[:0], max: MaxEnvString - len(name) - 2, name: name, line: p.line}
+	defer func() { p.scratch = v.buf }() // reused: values are copied out as strings
+	start, afterColon := true, false     // where an unquoted ~ would expand
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
 		var err error
