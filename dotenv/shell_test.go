@@ -365,3 +365,22 @@ func TestRandomFilesMatchShells(t *testing.T) {
 	}
 	t.Logf("%d of %d random files accepted and equal in every shell", accepted, n)
 }
+
+// TestAllowedNamesMatchShells: names the shells know but Parse accepts are
+// assigned and expanded alike in every shell.
+func TestAllowedNamesMatchShells(t *testing.T) {
+	shells(t)
+	dir := t.TempDir()
+	for _, name := range []string{
+		"ENV", "BASH_ENV", "HOME", "PATH", "TERM", "SHELL", "HOSTNAME", "CDPATH", "MAIL", "MAILPATH", "MAILCHECK",
+		"HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL", "TMOUT", "TMPDIR", "COLUMNS", "LINES", "FUNCNEST",
+		"CHILD_MAX", "IGNOREEOF", "TIMEFORMAT", "PS0", "INPUTRC", "GLOBIGNORE", "FCEDIT", "EDITOR", "LANG", "LC_ALL",
+		"LC_CTYPE", "TZ", "USER", "LOGNAME", "NLSPATH", "PWD_", "IFS_", "PPID2",
+	} {
+		value := "7"
+		if strings.HasPrefix(name, "LC_") || name == "LANG" {
+			value = "C"
+		}
+		compareWithShells(t, dir, []byte(name+"="+value+"\nX=$"+name+"\nY=\"${"+name+"}\"\n"))
+	}
+}
