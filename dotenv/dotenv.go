@@ -76,8 +76,7 @@ func normalize(data []byte) ([]byte, error) {
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		data = data[3:]
 	}
-	out := make([]byte, 0, len(data))
-	line := 1
+	line, crs := 1, 0
 	for i := 0; i < len(data); {
 		c := data[i]
 		switch {
@@ -87,8 +86,7 @@ func normalize(data []byte) ([]byte, error) {
 			if i+1 == len(data) || data[i+1] != '\n' {
 				return nil, &Error{Line: line, reason: rStrayCR}
 			}
-			i++ // the LF is copied next
-			continue
+			crs++
 		case c == 0:
 			return nil, &Error{Line: line, reason: rNUL}
 		case c < 0x20 && c != '\t' || c == 0x7F:
@@ -98,12 +96,19 @@ func normalize(data []byte) ([]byte, error) {
 			if r == utf8.RuneError && n <= 1 {
 				return nil, &Error{Line: line, reason: rNotUTF8}
 			}
-			out = append(out, data[i:i+n]...)
 			i += n
 			continue
 		}
-		out = append(out, c)
 		i++
+	}
+	if crs == 0 {
+		return data, nil
+	}
+	out := make([]byte, 0, len(data)-crs)
+	for _, c := range data {
+		if c != '\r' { // each is before a LF, checked above
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }

@@ -131,6 +131,8 @@ func TestParseRefuses(t *testing.T) {
 		{"non-ASCII name", "É=b\n", 1, "not a variable name before = (letters, digits and _, not starting with a digit)"},
 		{"a variable the shell sets", "PPID=1\n", 1, "PPID is a variable the shell sets itself, and shells differ on it: use another name"},
 		{"IFS", "export IFS=x\n", 1, "IFS is a variable the shell sets itself, and shells differ on it: use another name"},
+		{"a BASH_ variable", "BASH_VERSION=1\n", 1, "BASH_VERSION is a variable the shell sets itself, and shells differ on it: use another name"},
+		{"a future BASH_ variable", "BASH_MONOSECONDS=1\n", 1, "BASH_MONOSECONDS is a variable the shell sets itself, and shells differ on it: use another name"},
 		{"underscore", "_=x\n", 1, "_ is a variable the shell sets itself, and shells differ on it: use another name"},
 		// What v1 ran or redirected (the review's findings 1 and 2).
 		{"NOTE=see set", "NOTE=see set\n", 1, "unquoted space or tab in the value of NOTE: quote the value; one assignment per line"},

@@ -18,33 +18,28 @@ func EnvLookup(env []string) Lookup {
 // Environ returns env with vars set on top: the last assignment of each
 // name wins over the environment's and over earlier ones, each name of the
 // file appears once (where the environment had it first, else after the
-// environment, in file order), and every other entry of env is kept as it
-// is. Nothing else is added.
+// environment, in the order of the last assignments), and every other entry
+// of env is kept as it is. Nothing else is added.
 func Environ(env []string, vars []Var) []string {
-	final := make(map[string]string, len(vars))
-	var order []string
-	for _, v := range vars {
-		if _, ok := final[v.Name]; !ok {
-			order = append(order, v.Name)
-		}
-		final[v.Name] = v.Value
+	last := make(map[string]int, len(vars)) // name -> index of its last Var; -1 once written
+	for i, v := range vars {
+		last[v.Name] = i
 	}
-	out := make([]string, 0, len(env)+len(order))
-	done := make(map[string]bool, len(order))
+	out := make([]string, 0, len(env)+len(last))
 	for _, kv := range env {
 		name, _, _ := cut(kv)
-		value, mine := final[name]
+		i, mine := last[name]
 		switch {
 		case !mine:
 			out = append(out, kv)
-		case !done[name]:
-			out = append(out, name+"="+value)
-			done[name] = true
+		case i >= 0:
+			out = append(out, name+"="+vars[i].Value)
+			last[name] = -1
 		}
 	}
-	for _, name := range order {
-		if !done[name] {
-			out = append(out, name+"="+final[name])
+	for i, v := range vars {
+		if last[v.Name] == i {
+			out = append(out, v.Name+"="+v.Value)
 		}
 	}
 	return out

@@ -7,9 +7,9 @@ import "strconv"
 // file's values can reach it (TestErrorMessagesAreStructural and FuzzParse
 // hold it to that).
 type Error struct {
-	Line int    // from 1
-	Name string // the variable concerned, "" if none; always a valid name
-	reason
+	Line   int    // from 1
+	Name   string // the variable concerned, "" if none; always a valid name
+	reason reason // what is wrong: an index into the fixed texts
 }
 
 func (e *Error) Error() string {

@@ -7,12 +7,7 @@ package dotenv
 // whatever the environment says. Neither is allowed. PWD, OLDPWD, SHLVL and
 // _ are among them: the shells rewrite them.
 var shellVars = map[string]bool{
-	"BASH": true, "BASHOPTS": true, "BASHPID": true, "BASH_ALIASES": true,
-	"BASH_ARGC": true, "BASH_ARGV": true, "BASH_ARGV0": true, "BASH_CMDS": true,
-	"BASH_COMMAND": true, "BASH_COMPAT": true, "BASH_EXECUTION_STRING": true,
-	"BASH_LINENO": true, "BASH_LOADABLES_PATH": true, "BASH_REMATCH": true,
-	"BASH_SOURCE": true, "BASH_SUBSHELL": true, "BASH_VERSINFO": true,
-	"BASH_VERSION": true, "BASH_XTRACEFD": true, "COMP_WORDBREAKS": true,
+	"BASH": true, "BASHOPTS": true, "BASHPID": true, "COMP_WORDBREAKS": true,
 	"DIRSTACK": true, "EPOCHREALTIME": true, "EPOCHSECONDS": true,
 	"EUID": true, "FUNCNAME": true, "GROUPS": true, "HISTCMD": true,
 	"HOSTTYPE": true, "IFS": true, "LINENO": true, "MACHTYPE": true,
@@ -31,6 +26,10 @@ var shellDefaults = map[string]bool{
 	"HOSTNAME": true, "PATH": true, "SHELL": true, "TERM": true,
 }
 
-func isShellVar(name string) bool { return shellVars[name] }
+// isShellVar: one of shellVars, or a BASH_ name other than BASH_ENV (bash
+// adds such variables from release to release; BASH_ENV is the user's).
+func isShellVar(name string) bool {
+	return shellVars[name] || len(name) > 5 && name[:5] == "BASH_" && name != "BASH_ENV"
+}
 
 func hasShellDefault(name string) bool { return shellDefaults[name] }

@@ -9,7 +9,8 @@ type parser struct {
 	lookup   Lookup
 	assigned map[string]string // the file's variables so far
 	vars     []Var
-	total    int // bytes of all values so far (MaxTotal)
+	total    int    // bytes of all values so far (MaxTotal)
+	scratch  []byte // the buffer values are built in
 }
 
 // statement reads one line: blank, comment or assignment, with its newline.

@@ -254,12 +254,86 @@ func genFile(r *rand.Rand, n int) []byte {
 	return b.Bytes()
 }
 
+// genWellFormed returns a random file that is mostly well formed: lines
+// of assignments whose values mix every kind of quoting, escape and
+// expansion, comments, blank lines, LF or CRLF.
+func genWellFormed(r *rand.Rand) []byte {
+	pick := func(s string) string {
+		runes := []rune(s)
+		return string(runes[r.IntN(len(runes))])
+	}
+	names := []string{"A", "B", "x", "_1", "FROM_ENV", "NL", "EMPTY", "UNSET", "HOME", "PATH", "TERM"}
+	const plain = "abcXYZ019_-./:=@%+,!*?[]{}#~^é€"
+	const any = plain + " \t\n'\"$`\\;&|<>()"
+	var b strings.Builder
+	if r.IntN(10) == 0 {
+		b.WriteString("\uFEFF")
+	}
+	eol := []string{"\n", "\r\n"}
+	for lines := r.IntN(6); lines >= 0; lines-- {
+		switch r.IntN(6) {
+		case 0:
+			b.WriteString(" # " + pick(any) + pick(any))
+		case 1:
+			b.WriteString(pick(" \t"))
+		default:
+			if r.IntN(3) == 0 {
+				b.WriteString("export ")
+			}
+			b.WriteString(names[r.IntN(4)] + "=")
+			for seg := r.IntN(5); seg > 0; seg-- {
+				switch r.IntN(6) {
+				case 0:
+					for k := r.IntN(4); k >= 0; k-- {
+						b.WriteString(pick(plain))
+					}
+				case 1:
+					b.WriteString("\\" + pick(any))
+				case 2:
+					b.WriteString("'")
+					for k := r.IntN(5); k >= 0; k-- {
+						if c := pick(any); c != "'" {
+							b.WriteString(c)
+						}
+					}
+					b.WriteString("'")
+				case 3:
+					b.WriteString("\"")
+					for k := r.IntN(5); k >= 0; k-- {
+						switch c := pick(any); c {
+						case "\"", "`", "$":
+							b.WriteString("\\" + c)
+						case "\\":
+							b.WriteString("\\" + pick(any))
+						default:
+							b.WriteString(c)
+						}
+						if r.IntN(4) == 0 {
+							b.WriteString("${" + names[r.IntN(len(names))] + "}")
+						}
+					}
+					b.WriteString("\"")
+				case 4:
+					b.WriteString("$" + names[r.IntN(len(names))])
+				case 5:
+					b.WriteString("${" + names[r.IntN(len(names))] + "}")
+				}
+			}
+			if r.IntN(4) == 0 {
+				b.WriteString(pick(" \t") + "# c")
+			}
+		}
+		b.WriteString(eol[r.IntN(2)])
+	}
+	return []byte(b.String())
+}
+
 // TestRandomFilesMatchShells compares Parse with the shells on random
 // files built from the grammar's pieces: most are refused, every accepted
-// one must match. DOTENV_RANDOM_FILES sets how many (default 600).
+// one must match. DOTENV_RANDOM_FILES sets how many (default 300; each accepted one runs three shells).
 func TestRandomFilesMatchShells(t *testing.T) {
 	sh := shells(t)
-	n := 600
+	n := 300
 	if s := os.Getenv("DOTENV_RANDOM_FILES"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
@@ -271,6 +345,9 @@ func TestRandomFilesMatchShells(t *testing.T) {
 	accepted := 0
 	for i := 0; i < n; i++ {
 		file := genFile(r, 1+r.IntN(40))
+		if i%2 == 1 {
+			file = genWellFormed(r)
+		}
 		want, err := parseEnviron(file, testEnv)
 		if err != nil {
 			continue
@@ -287,4 +364,23 @@ func TestRandomFilesMatchShells(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d random files accepted and equal in every shell", accepted, n)
+}
+
+// TestAllowedNamesMatchShells: names the shells know but Parse accepts are
+// assigned and expanded alike in every shell.
+func TestAllowedNamesMatchShells(t *testing.T) {
+	shells(t)
+	dir := t.TempDir()
+	for _, name := range []string{
+		"ENV", "BASH_ENV", "HOME", "PATH", "TERM", "SHELL", "HOSTNAME", "CDPATH", "MAIL", "MAILPATH", "MAILCHECK",
+		"HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL", "TMOUT", "TMPDIR", "COLUMNS", "LINES", "FUNCNEST",
+		"CHILD_MAX", "IGNOREEOF", "TIMEFORMAT", "PS0", "INPUTRC", "GLOBIGNORE", "FCEDIT", "EDITOR", "LANG", "LC_ALL",
+		"LC_CTYPE", "TZ", "USER", "LOGNAME", "NLSPATH", "PWD_", "IFS_", "PPID2",
+	} {
+		value := "7"
+		if strings.HasPrefix(name, "LC_") || name == "LANG" {
+			value = "C"
+		}
+		compareWithShells(t, dir, []byte(name+"="+value+"\nX=$"+name+"\nY=\"${"+name+"}\"\n"))
+	}
 }

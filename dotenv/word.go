@@ -30,22 +30,25 @@ func (v *value) addByte(c byte) error {
 // assignment); tilde expansion, and brace expansion by bash after export,
 // are refused where they would apply.
 func (p *parser) word(name string, exported bool) (string, error) {
-	v := &value{max: MaxEnvString - len(name) - 2, name: name, line: p.line}
-	start, afterColon := true, false // where an unquoted ~ would expand
+	v := &value{buf: p.scratch[:0], max: MaxEnvString - len(name) - 2, name: name, line: p.line}
+	defer func() { p.scratch = v.buf }() // reused: values are copied out as strings
+	start, afterColon := true, false     // where an unquoted ~ would expand
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
+		if isBlank(c) || c == '\n' {
+			break
+		}
+		if isContinuation(p.src[p.pos:]) { // as if absent, for ~ too
+			p.pos++
+			p.newline()
+			continue
+		}
+		colon := false
 		var err error
 		switch {
-		case isBlank(c) || c == '\n':
-			return string(v.buf), nil
 		case c == '\\':
 			if p.pos+1 == len(p.src) {
 				return "", p.fail(rBackslashAtEOF, name)
-			}
-			if p.src[p.pos+1] == '\n' { // line continuation: as if absent
-				p.pos++
-				p.newline()
-				continue
 			}
 			err = v.addByte(p.src[p.pos+1])
 			p.pos += 2
@@ -66,16 +69,12 @@ func (p *parser) word(name string, exported bool) (string, error) {
 		default:
 			err = v.addByte(c)
 			p.pos++
-			start, afterColon = false, c == ':'
-			if err != nil {
-				return "", err
-			}
-			continue
+			colon = c == ':'
 		}
 		if err != nil {
 			return "", err
 		}
-		start, afterColon = false, false
+		start, afterColon = false, colon
 	}
 	return string(v.buf), nil
 }

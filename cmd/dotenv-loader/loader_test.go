@@ -314,6 +314,20 @@ func TestExecForm(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	})
+	t.Run("an environment too large for exec", func(t *testing.T) {
+		var lim syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_STACK, &lim); err != nil || lim.Cur/4 > 3<<20 {
+			t.Skip("exec takes more than 3 MiB of environment here")
+		}
+		file := "A='" + strings.Repeat("x", 120000) + "'\n"
+		for _, c := range "DEFGHIJKLMNOPQRSTUVWXYZ" {
+			file += string(c) + "=$A\n"
+		}
+		r := runLoader(t, "", []byte(file), nil, env)
+		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec "+env+": argument list too long (with the variables of secret _env)\n" {
+			t.Errorf("%d %q", r.code, r.stderr)
+		}
+	})
 	t.Run("open files limit unchanged", func(t *testing.T) {
 		direct, err := exec.Command("sh", "-c", "ulimit -Sn").Output()
 		if err != nil {

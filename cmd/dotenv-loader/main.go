@@ -27,7 +27,10 @@ func main() {
 	if err != nil {
 		fail(dotenv.ExitLoadFailed, "loader: cannot read its arguments: "+err.Error())
 	}
-	opts, argv, msg := parseFlags(args[1:])
+	if len(args) > 0 { // the kernel allows an empty argv
+		args = args[1:]
+	}
+	opts, argv, msg := parseFlags(args)
 	if msg != "" {
 		fail(dotenv.ExitLoadFailed, "loader: "+msg+"; usage: dotenv-loader "+
 			dotenv.FlagID+"<id> "+dotenv.FlagFile+"<path> ["+dotenv.FlagRequired+"] "+dotenv.FlagEnd+" <command…>")
@@ -38,13 +41,13 @@ func main() {
 	if msg != "" {
 		fail(dotenv.ExitLoadFailed, msg)
 	}
+	tooBig := ""
+	if loaded {
+		tooBig = " (with the variables of secret " + opts.id + ")"
+	}
 	// The RUN's own PATH, as runc looks the command up without a loader.
 	path, _ := lookup("PATH")
-	code, msg := run(argv, path, runEnv)
-	if code == exitTooBig && loaded {
-		msg += " (with the variables of secret " + opts.id + ")"
-	}
-	fail(code, msg)
+	fail(run(argv, path, runEnv, tooBig))
 }
 
 // fail prints msg as the loader's one line and exits with code.

@@ -10,17 +10,14 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
 )
 
-// exitTooBig is run's status when exec refused the size of the argv and
-// environment (E2BIG), so that main can say the file contributed to it.
-const exitTooBig = dotenv.ExitCannotRun + 256
-
 // run execs argv with env the way runc starts a RUN's process: argv[0]
 // without a slash is looked up in pathVar (the RUN's PATH, not the file's),
 // argv is passed unchanged, and a file exec cannot run (no shebang) is an
 // error, not a script. It returns only on failure: the exit status a shell
 // gives (127 not found, 126 cannot run) and runc's words, so that the
-// failure reads as it does without the loader.
-func run(argv []string, pathVar string, env []string) (int, string) {
+// failure reads as it does without the loader; tooBig is added when exec
+// finds the argv and environment too large.
+func run(argv []string, pathVar string, env []string, tooBig string) (int, string) {
 	file, err := lookPath(argv[0], pathVar)
 	if err != nil {
 		return statusOf(err), "exec: " + strconv.Quote(argv[0]) + ": " + err.Error()
@@ -28,7 +25,7 @@ func run(argv []string, pathVar string, env []string) (int, string) {
 	err = syscall.Exec(file, argv, env)
 	msg := "exec " + file + ": " + err.Error()
 	if err == syscall.E2BIG {
-		return exitTooBig, msg
+		msg += tooBig
 	}
 	return statusOf(err), msg
 }
