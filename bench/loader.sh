@@ -4,7 +4,9 @@
 #   loader  /bin/sh -c '<loader>' dockerfile-dotenv <plain>  ours
 #   exec    /bin/sh -c 'exec "$@"' dockerfile-dotenv <plain> the second shell alone
 #   inline  /bin/sh -c '<loader without its exec>echo step'  one shell, no exec
-# (/bench/loader.txt is the frozen loader text.) Prints a line per way: its
+#   v2      /bench/dotenv-loader --id=_env --file=… -- <plain>  loader v2, ours
+# (/bench/loader.txt is loader v1's frozen text, /bench/dotenv-loader loader
+# v2's program.) Prints a line per way: its
 # total wall time in centiseconds (/proc/uptime: busybox's date has no %N)
 # and CPU time (user + system) in milliseconds.
 set -eu
@@ -32,7 +34,7 @@ block() {
 	echo "$(($(cs) - t)) $cpu"
 }
 
-ways="plain loader exec inline"
+ways="plain loader exec inline v2"
 for way in $ways; do eval "wall_$way=0 cpu_$way=0"; done
 for _ in $(seq $((n / 10))); do
 	for way in $ways; do
@@ -41,6 +43,7 @@ for _ in $(seq $((n / 10))); do
 		loader) set -- $(block /bin/sh -c "$loader" dockerfile-dotenv /bin/sh -c 'echo step') ;;
 		exec) set -- $(block /bin/sh -c 'exec "$@"' dockerfile-dotenv /bin/sh -c 'echo step') ;;
 		inline) set -- $(block /bin/sh -c "$inline") ;;
+		v2) set -- $(block /bench/dotenv-loader --id=_env --file=/run/secrets/_env -- /bin/sh -c 'echo step') ;;
 		esac
 		eval "wall_$way=\$((wall_$way + $1)) cpu_$way=\$((cpu_$way + $2))"
 	done
