@@ -228,7 +228,7 @@ func TestFailedRunNamesUserCommand(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode != 3 {
 		t.Errorf("exit code lost: %v", err)
 	}
-	if srcs := errdefs.Sources(err); len(srcs) != 1 || srcs[0].Ranges[0].Start.Line != 2 {
+	if srcs := errdefs.Sources(err); len(srcs) != 1 || srcs[0].Ranges[0].Start.Line != 2 || srcs[0].Info.Filename != "Dockerfile" {
 		t.Errorf("Dockerfile location lost: %+v", srcs)
 	}
 }
@@ -335,5 +335,60 @@ func TestCheckReportsBadSetting(t *testing.T) {
 		case tc.want != "" && string(res.Metadata["result.statuscode"]) != "1":
 			t.Errorf("%q: status %s", tc.dockerfile, res.Metadata["result.statuscode"])
 		}
+	}
+}
+
+// TestPlatformWithoutLoader: a RUN for a platform our image is not
+// published for fails before anything runs, naming the platform and the
+// way out, instead of a pull error about our image mid-build.
+func TestPlatformWithoutLoader(t *testing.T) {
+	mips := map[string]string{"platform": "linux/mips64"}
+	c := &fakeClient{dockerfile: "FROM scratch\nRUN true\n", opts: mips}
+	_, err := Build(t.Context(), c)
+	if err == nil || !strings.Contains(err.Error(), "has no loader for platform linux/mips64") || !strings.Contains(err.Error(), "loader=shell") {
+		t.Fatalf("error %v", err)
+	}
+	if srcs := errdefs.Sources(err); len(srcs) != 1 || srcs[0].Ranges[0].Start.Line != 2 || srcs[0].Info.Filename != "Dockerfile" {
+		t.Errorf("the error does not point at the RUN: %+v", srcs)
+	}
+	for _, req := range c.solves {
+		if req.Definition != nil && len(execs(t, req.Definition)) > 0 {
+			t.Errorf("a definition with the RUN was solved")
+		}
+	}
+	c = &fakeClient{dockerfile: "# dotenv=loader=shell\nFROM scratch\nRUN true\n", opts: mips}
+	if _, err := Build(t.Context(), c); err != nil {
+		t.Errorf("loader=shell: %v", err)
+	}
+}
+
+// TestOwnImagePinned: every step of a build runs the frontend image it
+// resolved once, pinned by digest, whatever its tag does meanwhile.
+func TestOwnImagePinned(t *testing.T) {
+	c := &fakeClient{dockerfile: sbomDockerfile}
+	if _, err := Build(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	want := "docker-image://" + fakeImage + "@" + fakeImageDigest
+	found := false
+	for _, req := range c.solves {
+		if req.Definition == nil {
+			continue
+		}
+		for _, dt := range req.Definition.Def {
+			var op pb.Op
+			if err := op.Unmarshal(dt); err != nil {
+				t.Fatal(err)
+			}
+			if src := op.GetSource(); src != nil && strings.Contains(src.Identifier, "dockerfile-dotenv") {
+				found = true
+				if src.Identifier != want {
+					t.Errorf("our image as %s, want %s", src.Identifier, want)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no solve mounts our image")
 	}
 }
