@@ -92,6 +92,11 @@ func TestParseLines(t *testing.T) {
 	if want := "A:2 B:4 C:6 D:8 E:10"; strings.Join(got, " ") != want {
 		t.Errorf("lines %v, want %s", got, want)
 	}
+	// A nil lookup is an empty environment; blanks may end the file.
+	vars, err = Parse([]byte("A=$HOME\n  "), nil)
+	if err != nil || show(vars) != "A=|" {
+		t.Errorf("nil lookup: %q %v", show(vars), err)
+	}
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -224,7 +229,8 @@ func TestLimits(t *testing.T) {
 	for _, in := range []string{
 		"A=1\n" + name + "=" + fits + "y\n",                // one byte over, unquoted
 		"A=1\n" + name + "='" + fits + "y'\n",              // quoted
-		"A=" + fits + "\n" + name + "=${A}yyyy\n",          // by expansion
+		"A=" + fits + "\n" + name + "=${A}yyyy\n",          // by a byte after an expansion
+		"A=" + fits + "\n" + name + "=y$A\n",               // by an expansion
 		"A=1\n" + name + "=\"" + fits[:1000] + "\n" + fits, // over before the quote is found unclosed
 	} {
 		_, err := Parse([]byte(in), nil)
