@@ -180,6 +180,7 @@ func TestParseRefuses(t *testing.T) {
 		{"$ at the end", "P=a$\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$ at the end of the file", "P=a$", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$ before a quote", "P=\"a$\"\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
+		{"$' in double quotes", "P=\"$'x'\"\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$ before a slash", "P=$/x\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$[", "P=$[1+1]\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"continuation after $", "P=$\\\nA\n", 1, "a line continuation inside or right after a $NAME in the value of P: the shells join the lines into one name"},
