@@ -92,6 +92,11 @@ func TestParseLines(t *testing.T) {
 	if want := "A:2 B:4 C:6 D:8 E:10"; strings.Join(got, " ") != want {
 		t.Errorf("lines %v, want %s", got, want)
 	}
+	// A nil lookup is an empty environment; blanks may end the file.
+	vars, err = Parse([]byte("A=$HOME\n  "), nil)
+	if err != nil || show(vars) != "A=|" {
+		t.Errorf("nil lookup: %q %v", show(vars), err)
+	}
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -175,6 +180,7 @@ func TestParseRefuses(t *testing.T) {
 		{"$ at the end", "P=a$\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$ at the end of the file", "P=a$", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$ before a quote", "P=\"a$\"\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
+		{"$' in double quotes", "P=\"$'x'\"\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$ before a slash", "P=$/x\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"$[", "P=$[1+1]\n", 1, "a $ without a name after it in the value of P: write \\$ for a literal $"},
 		{"continuation after $", "P=$\\\nA\n", 1, "a line continuation inside or right after a $NAME in the value of P: the shells join the lines into one name"},
@@ -224,7 +230,8 @@ func TestLimits(t *testing.T) {
 	for _, in := range []string{
 		"A=1\n" + name + "=" + fits + "y\n",                // one byte over, unquoted
 		"A=1\n" + name + "='" + fits + "y'\n",              // quoted
-		"A=" + fits + "\n" + name + "=${A}yyyy\n",          // by expansion
+		"A=" + fits + "\n" + name + "=${A}yyyy\n",          // by a byte after an expansion
+		"A=" + fits + "\n" + name + "=y$A\n",               // by an expansion
 		"A=1\n" + name + "=\"" + fits[:1000] + "\n" + fits, // over before the quote is found unclosed
 	} {
 		_, err := Parse([]byte(in), nil)

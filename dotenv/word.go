@@ -150,7 +150,7 @@ func (p *parser) backslashInDoubleQuotes(v *value) error {
 }
 
 // dollar reads $NAME or ${NAME} and adds its value; every other form of $
-// is refused. In double quotes, a $ before the closing quote is not $"…".
+// is refused. In double quotes, $' and $" are not $'…' or $"…".
 func (p *parser) dollar(v *value, inDoubleQuotes bool) error {
 	rest := p.src[p.pos+1:]
 	if len(rest) == 0 {
@@ -188,7 +188,7 @@ func (p *parser) dollar(v *value, inDoubleQuotes bool) error {
 		return p.fail(rCommandSubst, v.name)
 	case '0' <= c && c <= '9' || c == '@' || c == '*' || c == '#' || c == '?' || c == '-' || c == '$' || c == '!':
 		return p.fail(rSpecialParam, v.name)
-	case c == '\'' || c == '"' && !inDoubleQuotes:
+	case (c == '\'' || c == '"') && !inDoubleQuotes:
 		return p.fail(rDollarQuote, v.name)
 	}
 	return p.fail(rDollar, v.name)
