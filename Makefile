@@ -28,6 +28,9 @@ FUZZTIME ?= 10m
 fuzz:
 	$(GO) test ./frontend -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME)
 	$(GO) test ./frontend -run XXX -fuzz FuzzConfig -fuzztime $(FUZZTIME)
+	$(GO) test ./dotenv -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./mask -run XXX -fuzz FuzzWriter -fuzztime $(FUZZTIME)
+	$(GO) test ./mask -run XXX -fuzz FuzzPatterns -fuzztime $(FUZZTIME)
 
 bounds: up
 	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -tags e2e -count=1 -timeout 3h -run TestBounds -v ./e2e/
