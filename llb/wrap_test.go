@@ -10,6 +10,7 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
 )
@@ -229,6 +230,30 @@ func TestDigest(t *testing.T) {
 	for _, dt := range [][]byte{nil, []byte("op")} {
 		if Digest(dt) != digest.FromBytes(dt) {
 			t.Errorf("Digest(%q) differs from digest.FromBytes", dt)
+		}
+	}
+}
+
+// TestKeyerNeedsNonce: a cache key step without the build's session id
+// would be shared by every build of the builder, and the isolation with it.
+func TestKeyerNeedsNonce(t *testing.T) {
+	s := defaultSecret
+	s.CacheKey = CacheKey{Image: defaultSecret.Loader.Image, Platform: "linux/amd64"}
+	_, _, err := Wrap(convert(t, testDockerfile), func(Run) (Decision, error) { return Decision{Secret: &s}, nil })
+	if err == nil || !strings.Contains(err.Error(), "needs the build's session id") {
+		t.Errorf("error %v", err)
+	}
+	s.CacheKey.Nonce = "build-1"
+	out, report, err := Wrap(convert(t, testDockerfile), func(Run) (Decision, error) { return Decision{Secret: &s}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range report.Steps {
+		caps := out.Metadata[st.Digest.String()].Caps
+		for _, c := range []apicaps.CapID{pb.CapExecMountSecret, pb.CapExecMountBind, pb.CapExecMountSelector} {
+			if !st.Keyed || !caps[string(c)] {
+				t.Errorf("line %d: keyed %t, cap %s %t", st.Line, st.Keyed, c, caps[string(c)])
+			}
 		}
 	}
 }
