@@ -182,7 +182,7 @@ func TestMaskStdin(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, content []byte) string {
+func writeFile(t testing.TB, content []byte) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "_env")
 	if err := os.WriteFile(file, content, 0o444); err != nil {

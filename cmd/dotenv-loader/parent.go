@@ -11,9 +11,10 @@ import (
 )
 
 const (
-	// readSize is the most read from a pipe at once (Linux pipes hold
-	// 64 KiB by default).
-	readSize = 64 << 10
+	// readSize is the most read from a pipe at once, and the size the
+	// pipes are asked for (Linux gives 64 KiB by default): fewer, larger
+	// reads and writes, and a command that writes in bursts blocks less.
+	readSize = 256 << 10
 	// drainMax bounds what is read of each pipe once the command has
 	// exited: a background process that keeps writing must not keep the
 	// loader alive (without the loader, the container ends with its PID 1).
@@ -36,6 +37,10 @@ func runMasked(argv []string, pathVar string, env []string, tooBig string, patte
 		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 			return dotenv.ExitLoadFailed, "loader: cannot make a pipe: " + err.Error()
 		}
+	}
+	for _, fd := range []int{out[0], errp[0]} {
+		// F_SETPIPE_SZ; the default size is fine when refused.
+		syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), 1031, readSize)
 	}
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
