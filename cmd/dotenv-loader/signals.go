@@ -51,28 +51,36 @@ func catchSignals() {
 // dieOf ends the loader with signal sig, as the command ended. It sets
 // the kernel's disposition of sig to the default itself (the runtime's
 // handler ignores most signals it is not asked to notify), without a
-// core dump of the loader (the command dumped its own if it was to),
-// and signals the process. A PID-namespace's init cannot die of its own
-// signal (the kernel drops it): then the loader exits with 128 + sig,
-// which is what runc reports for a RUN killed by sig.
+// core dump of the loader (the command dumped its own if it was to), and
+// sends sig to the thread it runs on, with sig unblocked there: a signal
+// sent to the process could go to another thread, and a core-dumping one
+// (SIGSEGV, SIGABRT, SIGQUIT…) only kills when that thread takes it, by
+// which time this one would have exited. A PID namespace's init cannot
+// die of its own signal (the kernel drops it): then the loader exits with
+// 128 + sig, which is what runc reports for a RUN killed by sig.
 func dieOf(sig syscall.Signal) {
+	runtime.LockOSThread()
 	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+	size, unblock := sigset()
 	// All zero is SIG_DFL, no flags and an empty mask in every
 	// architecture's struct sigaction; 64 bytes cover the largest (mips).
 	var act [64]byte
-	syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act)), 0, sigsetSize(), 0, 0)
-	// A process-directed signal goes to a thread that does not block it,
-	// and its default action kills the whole process.
-	syscall.Kill(syscall.Getpid(), sig)
+	syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act)), 0, size, 0, 0)
+	// sigset_t is an array of unsigned long, as uintptr is.
+	const bits = 8 * unsafe.Sizeof(uintptr(0))
+	var set [16 / unsafe.Sizeof(uintptr(0))]uintptr
+	set[uintptr(sig-1)/bits] |= 1 << (uintptr(sig-1) % bits)
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unblock, uintptr(unsafe.Pointer(&set)), 0, size, 0, 0)
+	syscall.Tgkill(syscall.Getpid(), syscall.Gettid(), sig)
 	syscall.Exit(128 + int(sig))
 }
 
-// sigsetSize is the kernel's sizeof(sigset_t): 128 signals on mips, 64
-// elsewhere.
-func sigsetSize() uintptr {
+// sigset returns the kernel's sizeof(sigset_t) and its SIG_UNBLOCK: mips
+// has 128 signals and numbers the "how" of sigprocmask from 1.
+func sigset() (size, unblock uintptr) {
 	switch runtime.GOARCH {
 	case "mips", "mipsle", "mips64", "mips64le":
-		return 16
+		return 16, 2
 	}
-	return 8
+	return 8, 1
 }
