@@ -32,6 +32,20 @@ func runMasked(argv []string, pathVar string, env []string, tooBig string, patte
 	if err != nil {
 		return statusOf(err), "exec: " + strconv.Quote(argv[0]) + ": " + err.Error()
 	}
+	// Stdin as it is. A closed 0, 1 or 2 gets /dev/null first, so that
+	// none of the loader's pipes takes its number (the command's stderr
+	// written into the done pipe, say). The Go runtime does so at start
+	// since Go 1.22 (then a closed stdin is /dev/null for the command, as
+	// with the exec path); this does not depend on it.
+	stdin := uintptr(0)
+	for fd := 0; fd <= 2; fd++ {
+		if _, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); e == syscall.EBADF {
+			if fd == 0 {
+				stdin = ^uintptr(0)
+			}
+			syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+		}
+	}
 	var out, errp, done [2]int
 	for _, p := range []*[2]int{&out, &errp, &done} {
 		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
@@ -51,11 +65,6 @@ func runMasked(argv []string, pathVar string, env []string, tooBig string, patte
 		if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			return dotenv.ExitLoadFailed, "loader: epoll: " + err.Error()
 		}
-	}
-	// Stdin as it is; a closed one stays closed.
-	stdin := uintptr(0)
-	if _, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, 0, syscall.F_GETFD, 0); e != 0 {
-		stdin = ^uintptr(0)
 	}
 	catchSignals()
 	pid, err := syscall.ForkExec(file, argv, &syscall.ProcAttr{
