@@ -31,6 +31,7 @@ const (
 	keyOff      = "off"
 	keyCache    = "cache"
 	keyLoader   = "loader"
+	keyMask     = "mask"
 )
 
 // Values of the cache key.
@@ -67,11 +68,12 @@ type Config struct {
 	Off      bool     // wrap nothing
 	Cache    string   // CacheShared or CacheSecret
 	Loader   string   // LoaderProgram or LoaderShell
+	Mask     bool     // loader v2 masks the values in the RUN's output
 }
 
 // Default is the setting when nothing is configured.
 func Default() Config {
-	return Config{ID: DefaultID, Cache: CacheShared, Loader: LoaderProgram}
+	return Config{ID: DefaultID, Cache: CacheShared, Loader: LoaderProgram, Mask: true}
 }
 
 // MountTarget is where the secret is mounted.
@@ -123,7 +125,7 @@ func (c Config) Apply(s string) (Config, error) {
 				return c, errors.Errorf("loader: %q is neither %s nor %s", value, LoaderProgram, LoaderShell)
 			}
 			c.Loader = value
-		case keyRequired, keyOff:
+		case keyRequired, keyOff, keyMask:
 			b := true
 			if hasValue {
 				var err error
@@ -131,10 +133,13 @@ func (c Config) Apply(s string) (Config, error) {
 					return c, errors.Errorf("%s: %q is not a boolean", key, value)
 				}
 			}
-			if key == keyRequired {
+			switch key {
+			case keyRequired:
 				c.Required = b
-			} else {
+			case keyOff:
 				c.Off = b
+			default:
+				c.Mask = b
 			}
 		case keyCache:
 			if value != CacheShared && value != CacheSecret {
@@ -158,7 +163,7 @@ func (c Config) Apply(s string) (Config, error) {
 	return c, nil
 }
 
-var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff, keyCache, keyLoader}
+var knownKeys = []string{keyID, keyTarget, keyRequired, keyStage, keyOff, keyCache, keyLoader, keyMask}
 
 // Paths a secret cannot be mounted at in every RUN: the container would not
 // start, or the RUN would lose something it needs.

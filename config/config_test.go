@@ -11,16 +11,19 @@ func TestApply(t *testing.T) {
 		in   string
 		want Config
 	}{
-		{"required", Config{ID: "_env", Cache: "shared", Loader: "program", Required: true}},
-		{"required=false", Config{ID: "_env", Cache: "shared", Loader: "program"}},
-		{"off", Config{ID: "_env", Cache: "shared", Loader: "program", Off: true}},
-		{"OFF=1", Config{ID: "_env", Cache: "shared", Loader: "program", Off: true}},
-		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Cache: "shared", Loader: "program", Target: "/etc/secrets/.env"}},
-		{"stage=Build,stage=test", Config{ID: "_env", Cache: "shared", Loader: "program", Stages: []string{"build", "test"}}},
-		{"cache=secret", Config{ID: "_env", Cache: "secret", Loader: "program"}},
-		{"loader=shell", Config{ID: "_env", Cache: "shared", Loader: "shell"}},
-		{"target=/etc/secrets/.env", Config{ID: "_env", Cache: "shared", Loader: "program", Target: "/etc/secrets/.env"}},
-		{"target=/run/secrets/_env", Config{ID: "_env", Cache: "shared", Loader: "program", Target: "/run/secrets/_env"}},
+		{"required", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true, Required: true}},
+		{"required=false", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true}},
+		{"off", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true, Off: true}},
+		{"OFF=1", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true, Off: true}},
+		{" id=build.vars , target=/etc/secrets/.env ", Config{ID: "build.vars", Cache: "shared", Loader: "program", Mask: true, Target: "/etc/secrets/.env"}},
+		{"stage=Build,stage=test", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true, Stages: []string{"build", "test"}}},
+		{"cache=secret", Config{ID: "_env", Cache: "secret", Loader: "program", Mask: true}},
+		{"loader=shell", Config{ID: "_env", Cache: "shared", Loader: "shell", Mask: true}},
+		{"target=/etc/secrets/.env", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true, Target: "/etc/secrets/.env"}},
+		{"mask=false", Config{ID: "_env", Cache: "shared", Loader: "program"}},
+		{"MASK=0,loader=shell", Config{ID: "_env", Cache: "shared", Loader: "shell"}},
+		{"mask", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true}},
+		{"target=/run/secrets/_env", Config{ID: "_env", Cache: "shared", Loader: "program", Mask: true, Target: "/run/secrets/_env"}},
 	}
 	for _, tc := range cases {
 		got, err := Default().Apply(tc.in)
@@ -44,7 +47,7 @@ func TestApplyLayers(t *testing.T) {
 	if c, err = c.Apply("id=x"); err != nil {
 		t.Fatal(err)
 	}
-	if want := (Config{ID: "x", Cache: "shared", Loader: "program", Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
+	if want := (Config{ID: "x", Cache: "shared", Loader: "program", Mask: true, Required: true, Stages: []string{"a", "b"}}); !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 	if c, err = c.Apply("stage=c"); err != nil {
@@ -61,9 +64,10 @@ func TestApplyLayers(t *testing.T) {
 func TestApplyErrors(t *testing.T) {
 	cases := map[string]string{
 		"":                "empty setting",
-		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off, cache, loader)`,
+		"colour=blue":     `unknown key "colour" (known: id, target, required, stage, off, cache, loader, mask)`,
 		"cache=yes":       `cache: "yes" is neither shared nor secret`,
 		"required=maybe":  `required: "maybe" is not a boolean`,
+		"mask=sometimes":  `mask: "sometimes" is not a boolean`,
 		"id=":             "id: empty value",
 		"id=a b":          `id: "a b" is not a secret id`,
 		"id=$(x)":         `id: "$(x)" is not a secret id`,
@@ -77,6 +81,7 @@ func TestApplyErrors(t *testing.T) {
 		// Every key but stage once: the last would win silently.
 		"id=a,id=b":                            "id: given twice",
 		"required,required=no":                 "required: given twice",
+		"mask=false,mask":                      "mask: given twice",
 		"ID=a,id=b":                            "id: given twice",
 		"id=.":                                 `id: "." is not a secret id`,
 		"id=..":                                `id: ".." is not a secret id`,

@@ -270,8 +270,12 @@ func TestEnviron(t *testing.T) {
 }
 
 func TestLoaderArgs(t *testing.T) {
-	got := LoaderArgs("/l", "_env", "/run/secrets/_env", true, []string{"/bin/sh", "-c", "make"})
+	got := LoaderArgs("/l", "_env", "/run/secrets/_env", true, false, []string{"/bin/sh", "-c", "make"})
 	if want := "/l --id=_env --file=/run/secrets/_env --required -- /bin/sh -c make"; strings.Join(got, " ") != want {
+		t.Errorf("got %q", got)
+	}
+	got = LoaderArgs("/l", "_env", "/run/secrets/_env", true, true, []string{"--mask"})
+	if want := "/l --id=_env --file=/run/secrets/_env --required --mask -- --mask"; strings.Join(got, " ") != want {
 		t.Errorf("got %q", got)
 	}
 }

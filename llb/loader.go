@@ -78,7 +78,7 @@ func (w *wrapper) addLoader(op *pb.Op, s Secret) ([]string, error) {
 // loaderV2Args is the argv of a step wrapped with loader v2: the program,
 // its flags, and the RUN's own argv unchanged after "--".
 func loaderV2Args(s Secret, argv []string) []string {
-	return dotenv.LoaderArgs(LoaderPath, s.ID, s.Target, s.Required, argv)
+	return dotenv.LoaderArgs(LoaderPath, s.ID, s.Target, s.Required, s.Mask, argv)
 }
 
 // loaderImage returns the digest of the source op of our image for platform,

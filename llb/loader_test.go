@@ -20,6 +20,7 @@ var update = flag.Bool("update", false, "rewrite testdata/loader-v*.golden")
 func TestLoaderFrozen(t *testing.T) {
 	s := Secret{ID: "_env", Target: "/run/secrets/_env"}
 	r := Secret{ID: "_env", Target: "/run/secrets/_env", Required: true}
+	m := Secret{ID: "_env", Target: "/run/secrets/_env", Required: true, Mask: true}
 	compareFrozen(t, "loader-v1.golden", "# LoaderVersion "+strconv.Itoa(LoaderShell)+"\n"+
 		"# id=_env target=/run/secrets/_env\n"+loaderV1Args(s, "/bin/sh")[2]+"\n"+
 		"# id=_env target=/run/secrets/_env required\n"+loaderV1Args(r, "/bin/sh")[2]+"\n")
@@ -27,7 +28,8 @@ func TestLoaderFrozen(t *testing.T) {
 		"# the program: "+LoaderInImage+" of the frontend image, mounted read-only at "+LoaderPath+"\n"+
 		"# exits "+strconv.Itoa(ExitLoadFailed)+" when it cannot load the secret\n"+
 		strings.Join(loaderV2Args(s, []string{"<argv>"}), " ")+"\n"+
-		strings.Join(loaderV2Args(r, []string{"<argv>"}), " ")+"\n")
+		strings.Join(loaderV2Args(r, []string{"<argv>"}), " ")+"\n"+
+		strings.Join(loaderV2Args(m, []string{"<argv>"}), " ")+"\n")
 }
 
 func compareFrozen(t *testing.T, name, got string) {
@@ -181,6 +183,9 @@ func TestUserArgs(t *testing.T) {
 	}
 	if got := UserArgs(loaderV2Args(s, user)); !slices.Equal(got, user) {
 		t.Errorf("v2: got %q", got)
+	}
+	if got := UserArgs(loaderV2Args(Secret{ID: "_env", Target: "/run/secrets/_env", Mask: true}, user)); !slices.Equal(got, user) {
+		t.Errorf("v2 with --mask: got %q", got)
 	}
 	if got := UserArgs(loaderV2Args(s, []string{"/app", "--", "x"})); !slices.Equal(got, []string{"/app", "--", "x"}) {
 		t.Errorf("v2, argv with --: got %q", got)

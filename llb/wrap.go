@@ -34,6 +34,7 @@ type Secret struct {
 	ID       string   // BuildKit secret id, e.g. "_env"
 	Target   string   // absolute path it is mounted at
 	Required bool     // fail the step when the secret is not passed
+	Mask     bool     // loader v2 masks the secret's values in the step's output
 	Loader   Loader   // the loader that reads it in the step
 	CacheKey CacheKey // key the step's cache by the secret's content
 }

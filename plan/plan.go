@@ -234,7 +234,7 @@ func stageName(from *parser.Node) string {
 
 // isOffOnly tells whether a setting says off and nothing else.
 func isOffOnly(c config.Config) bool {
-	return c.Off && c.ID == "" && c.Target == "" && !c.Required && c.Stages == nil && c.Cache == "" && c.Loader == ""
+	return c.Off && c.ID == "" && c.Target == "" && !c.Required && c.Stages == nil && c.Cache == "" && c.Loader == "" && !c.Mask
 }
 
 func isCommentLine(line string) bool {

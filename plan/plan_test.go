@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/solver/pb"
@@ -82,6 +83,32 @@ func TestErrorsHaveLines(t *testing.T) {
 		var el *parser.LocationError
 		if err == nil || !errors.As(err, &el) || el.Locations[0][0].Start.Line != tc.line || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%q: error %v, want line %d and %q", tc.df, err, tc.line, tc.msg)
+		}
+	}
+}
+
+// TestSecretMask: loader v2 masks unless mask=false; loader v1, a shell
+// script, never does.
+func TestSecretMask(t *testing.T) {
+	p := NewPolicy(Facts{Image: ImageRef("example/dockerfile-dotenv@sha256:" + strings.Repeat("0", 64))})
+	for setting, want := range map[string]bool{
+		"required":               true,
+		"mask=true":              true,
+		"mask=false":             false,
+		"loader=shell":           false,
+		"loader=shell,mask=true": false,
+		"loader=program,mask=0":  false,
+	} {
+		cfg, err := config.Default().Apply(setting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := p.secret(cfg, llb.Run{Platform: &pb.Platform{OS: "linux", Architecture: "amd64"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Mask != want {
+			t.Errorf("%s: Mask %v, want %v", setting, s.Mask, want)
 		}
 	}
 }

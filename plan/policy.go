@@ -118,6 +118,7 @@ func (p *Policy) secret(cfg config.Config, run llb.Run) (llb.Secret, error) {
 			return s, err
 		}
 		s.Loader = llb.Loader{Version: llb.LoaderProgram, Image: ref}
+		s.Mask = cfg.Mask // loader v1 is a shell script: it cannot mask
 	}
 	if cfg.Cache == config.CacheSecret {
 		if p.facts.Image == nil {
@@ -168,8 +169,11 @@ func (d decision) sameAs(o decision) bool {
 		return d.reason != "" && o.reason != ""
 	}
 	return d.cfg.ID == o.cfg.ID && d.cfg.MountTarget() == o.cfg.MountTarget() && d.cfg.Required == o.cfg.Required &&
-		d.cfg.Cache == o.cfg.Cache && d.cfg.Loader == o.cfg.Loader
+		d.cfg.Cache == o.cfg.Cache && d.cfg.Loader == o.cfg.Loader && masks(d.cfg) == masks(o.cfg)
 }
+
+// masks tells whether a step wrapped under c masks its output.
+func masks(c config.Config) bool { return c.Mask && c.Loader == config.LoaderProgram }
 
 func (d decision) String() string {
 	at := d.loc.Source.Filename + ":" + strconv.Itoa(d.loc.Line) + " (" + d.stage + ")"

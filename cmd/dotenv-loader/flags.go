@@ -12,6 +12,7 @@ type options struct {
 	id       string // the secret id, for messages
 	file     string // where the secret is mounted
 	required bool
+	mask     bool // stay the parent and mask the values in the output
 }
 
 // parseFlags reads the loader's flags up to --, strictly: each once, none
@@ -43,6 +44,8 @@ func parseFlags(args []string) (o options, argv []string, msg string) {
 			}
 		case a == dotenv.FlagRequired && !o.required:
 			o.required = true
+		case a == dotenv.FlagMask && !o.mask:
+			o.mask = true
 		default:
 			return o, nil, "unknown or repeated flag " + strconv.Quote(a)
 		}

@@ -11,27 +11,31 @@ import (
 
 // load returns the environment to run the command with: env with the
 // file's variables on top, or env itself when the file is missing and not
-// required. loaded tells whether the file set any variable. msg, when not
+// required. values are the values the file assigned, in file order (nil
+// when it assigned none). msg, when not
 // "", is why the loader fails; it names the secret id, and the line, never a
 // value.
-func load(o options, env []string, lookup dotenv.Lookup) (runEnv []string, loaded bool, msg string) {
+func load(o options, env []string, lookup dotenv.Lookup) (runEnv, values []string, msg string) {
 	secret := "secret " + o.id
 	data, err := readFile(o.file)
 	switch {
 	case err == errMissing && o.required:
-		return nil, false, secret + " is required: pass it with --secret id=" + o.id + ",src=<dotenv file>"
+		return nil, nil, secret + " is required: pass it with --secret id=" + o.id + ",src=<dotenv file>"
 	case err == errMissing:
-		return env, false, ""
+		return env, nil, ""
 	case err == errTooLarge:
-		return nil, false, secret + " is larger than " + strconv.Itoa(dotenv.MaxFileSize) + " bytes, BuildKit's limit for a secret"
+		return nil, nil, secret + " is larger than " + strconv.Itoa(dotenv.MaxFileSize) + " bytes, BuildKit's limit for a secret"
 	case err != nil:
-		return nil, false, secret + " cannot be read: " + err.Error()
+		return nil, nil, secret + " cannot be read: " + err.Error()
 	}
 	vars, err := dotenv.Parse(data, lookup)
 	if err != nil {
-		return nil, false, secret + ", " + err.Error() + " (values are not shown)"
+		return nil, nil, secret + ", " + err.Error() + " (values are not shown)"
 	}
-	return dotenv.Environ(env, vars), len(vars) > 0, ""
+	for _, v := range vars {
+		values = append(values, v.Value)
+	}
+	return dotenv.Environ(env, vars), values, ""
 }
 
 type loadError string

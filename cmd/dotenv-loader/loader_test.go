@@ -391,7 +391,7 @@ func TestSecretFile(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	const usage = "; usage: dotenv-loader --id=<id> --file=<path> [--required] -- <command…>\n"
+	const usage = "; usage: dotenv-loader --id=<id> --file=<path> [--required] [--mask] -- <command…>\n"
 	for _, tc := range []struct {
 		args []string
 		msg  string
@@ -436,7 +436,7 @@ func TestReproducible(t *testing.T) {
 	var bins [2][]byte
 	for i, extra := range [][]string{nil, {"-ldflags=-s -w -buildid= -X main.Version=1.2.3 -X main.Revision=0123abc"}} {
 		src := filepath.Join(t.TempDir(), []string{"a", "other/place"}[i], "src")
-		for _, f := range []string{"go.mod", "go.sum", "dotenv", "cmd/dotenv-loader"} {
+		for _, f := range []string{"go.mod", "go.sum", "dotenv", "mask", "cmd/dotenv-loader"} {
 			copyTree(t, filepath.Join(root, f), filepath.Join(src, f))
 		}
 		out := filepath.Join(t.TempDir(), "loader")

@@ -2,7 +2,7 @@
 
 // Command dotenv-loader runs in front of every wrapped RUN (loader v2):
 //
-//	dotenv-loader --id=<id> --file=<path> [--required] -- <the RUN's argv>
+//	dotenv-loader --id=<id> --file=<path> [--required] [--mask] -- <the RUN's argv>
 //
 // It reads the build secret's dotenv file as data (package dotenv), sets
 // its variables on top of the RUN's environment and execs the RUN's argv
@@ -10,6 +10,11 @@
 // else is added to the environment, and the command's exit status and
 // signals are its own. When the loader itself fails it prints one line and
 // exits 125; no byte of a value is ever printed.
+//
+// With --mask and values to mask, it does not exec: it stays the parent of
+// the command, passes its stdout and stderr through package mask, forwards
+// signals, reaps orphans as PID 1 and ends with the command's status
+// (parent.go).
 //
 // It is a separate small static program with reproducible bytes: wrapped
 // RUNs are cached by them. It uses syscall rather than os, and has no
@@ -20,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
 )
 
 func main() {
@@ -33,20 +39,26 @@ func main() {
 	opts, argv, msg := parseFlags(args)
 	if msg != "" {
 		fail(dotenv.ExitLoadFailed, "loader: "+msg+"; usage: dotenv-loader "+
-			dotenv.FlagID+"<id> "+dotenv.FlagFile+"<path> ["+dotenv.FlagRequired+"] "+dotenv.FlagEnd+" <command…>")
+			dotenv.FlagID+"<id> "+dotenv.FlagFile+"<path> ["+dotenv.FlagRequired+"] ["+dotenv.FlagMask+"] "+dotenv.FlagEnd+" <command…>")
 	}
 	env := syscall.Environ()
 	lookup := dotenv.EnvLookup(env)
-	runEnv, loaded, msg := load(opts, env, lookup)
+	runEnv, values, msg := load(opts, env, lookup)
 	if msg != "" {
 		fail(dotenv.ExitLoadFailed, msg)
 	}
 	tooBig := ""
-	if loaded {
+	if len(values) > 0 {
 		tooBig = " (with the variables of secret " + opts.id + ")"
 	}
 	// The RUN's own PATH, as runc looks the command up without a loader.
 	path, _ := lookup("PATH")
+	if opts.mask {
+		// Nothing to mask (no file, only short values): exec as without.
+		if patterns := mask.Patterns(values); len(patterns) > 0 {
+			fail(runMasked(argv, path, runEnv, tooBig, patterns))
+		}
+	}
 	fail(run(argv, path, runEnv, tooBig))
 }
 

@@ -1,0 +1,285 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
+)
+
+// canary is a value that must never reach the output.
+const canary = "dd-canary-Zx9QvR2mK7pL"
+
+var canaryFile = []byte("CANARY=" + canary + "\n" +
+	"PIP_INSTALL_ARG=\"--index-url https://__token__:" + canary + "@gitlab.example.com/simple\"\n" +
+	"SHORT=abc\n")
+
+// canaryForms are the ways a command prints the canary that must not show.
+var canaryForms = []string{canary, "Wng5UXZSMm1LN3BM", "dd-canary-Zx9Q", "vR2mK7pL"}
+
+// masked is what the output must be: the unmasked output, masked.
+func masked(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := mask.NewWriter(&b, mask.Patterns([]string{canary, "--index-url https://__token__:" + canary + "@gitlab.example.com/simple", "abc"}))
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func shows(out string) string {
+	for _, f := range canaryForms {
+		if strings.Contains(out, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// TestMaskOutput: the command prints the canary every way a tool does; none
+// shows, and the rest of the output (order, \r, binary) is what it prints
+// without the loader masking.
+func TestMaskOutput(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	var all []byte
+	for i := 0; i < 4096; i++ {
+		all = append(all, byte(i), byte(i>>3))
+	}
+	all = append(append(all, canary...), 0, 0xff)
+	if err := os.WriteFile(bin, all, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, script string }{
+		{"plain", `echo "token: $CANARY."`},
+		{"in a URL", `echo "cloning https://oauth2:$CANARY@git.example.com/x.git failed" >&2`},
+		{"the whole value", `echo "pip install $PIP_INSTALL_ARG ridl"`},
+		{"base64", `printf %s "$CANARY" | base64; echo "$CANARY" | base64; printf 'Authorization: Basic %s\n' "$(printf 'user:%s' "$CANARY" | base64)"`},
+		{"split across writes", `printf 'a dd-canary-Zx9Q'; sleep 0.2; printf 'vR2mK7pL b\n'`},
+		{"no newline at the end", `printf 'last %s' "$CANARY"`},
+		{"progress with \\r", `for p in 10 50 90; do printf '\r%s%% %s' $p "$CANARY"; sleep 0.05; done; printf '\rdone\n'`},
+		{"interleaved streams", `echo "out 1 $CANARY"; echo "err 1 $CANARY" >&2; echo "out 2"; echo err 2 >&2`},
+		{"after exec 1>&2", `echo before; exec 1>&2; echo "after $CANARY"`},
+		{"a background process", `(echo "bg $CANARY"; echo "bg err $CANARY" >&2) & wait; echo main`},
+		{"short values pass", `echo abc "$SHORT"`},
+		{"binary", `cat ` + bin},
+		{"set -x", `set -x; true "$CANARY"`},
+		{"env", `env | grep CANARY`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := runLoader(t, "", canaryFile, nil, "sh", "-c", tc.script)
+			r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c", tc.script)
+			if f := shows(r.stdout + r.stderr); f != "" {
+				t.Errorf("the output shows %q: stdout %q stderr %q", f, r.stdout, r.stderr)
+			}
+			if want := masked(t, plain.stdout); r.stdout != want {
+				t.Errorf("stdout %q, want %q", r.stdout, want)
+			}
+			if want := masked(t, plain.stderr); r.stderr != want {
+				t.Errorf("stderr %q, want %q", r.stderr, want)
+			}
+			if r.code != 0 || plain.code != 0 {
+				t.Errorf("exit %d, without masking %d", r.code, plain.code)
+			}
+		})
+	}
+}
+
+// TestMaskOutlivingChild: a child that outlives the command does not keep
+// the loader (the RUN) alive, and what it prints later is not shown.
+func TestMaskOutlivingChild(t *testing.T) {
+	start := time.Now()
+	r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c",
+		`(sleep 1; echo "late $CANARY"; echo "late $CANARY" >&2) & echo "main $CANARY"; exit 4`)
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("the loader waited %v for a background process", d)
+	}
+	if r.code != 4 || r.stdout != "main ***\n" || r.stderr != "" {
+		t.Errorf("%+v", r)
+	}
+	time.Sleep(1200 * time.Millisecond) // the late writes hit a closed pipe
+}
+
+func TestMaskExitStatus(t *testing.T) {
+	for _, code := range []int{0, 1, 3, 125, 255} {
+		r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; exit "+strconv.Itoa(code))
+		if r.code != code || r.signal != 0 || r.stdout != "***\n" {
+			t.Errorf("exit %d: %+v", code, r)
+		}
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGSEGV} {
+		r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; kill -"+strconv.Itoa(int(sig))+" $$")
+		if r.signal != sig || r.stdout != "***\n" {
+			t.Errorf("%v: %+v", sig, r)
+		}
+	}
+	t.Run("not started", func(t *testing.T) {
+		r := runLoader(t, "", canaryFile, []string{"--mask"}, "no-such-tool")
+		if r.code != 127 || r.stderr != "dockerfile-dotenv: exec: \"no-such-tool\": executable file not found in $PATH\n" {
+			t.Errorf("%+v", r)
+		}
+		r = runLoader(t, "", canaryFile, []string{"--mask"}, "/proc/self/cmdline")
+		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec: \"/proc/self/cmdline\": permission denied\n" {
+			t.Errorf("%+v", r)
+		}
+	})
+}
+
+// TestMaskOnlyWhenNeeded: without a value to mask the loader execs the
+// command (same pid); with one it is the command's parent.
+func TestMaskOnlyWhenNeeded(t *testing.T) {
+	for _, tc := range []struct {
+		file   []byte
+		flags  []string
+		parent bool
+	}{
+		{nil, []string{"--mask"}, false},
+		{[]byte("SHORT=abc\n"), []string{"--mask"}, false},
+		{canaryFile, nil, false},
+		{canaryFile, []string{"--mask"}, true},
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "_env")
+		if tc.file != nil {
+			if err := os.WriteFile(file, tc.file, 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := append([]string{"--id=_env", "--file=" + file}, tc.flags...)
+		cmd := exec.Command(loader(t), append(args, "--", "sh", "-c", "echo $$")...)
+		cmd.Env = runEnv
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(out)) != strconv.Itoa(cmd.Process.Pid); got != tc.parent {
+			t.Errorf("%s %q: the loader is the parent: %v, want %v", tc.file, tc.flags, got, tc.parent)
+		}
+	}
+}
+
+func TestMaskStdin(t *testing.T) {
+	cmd := exec.Command(loader(t), "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", "cat; read -r x < /dev/null; echo end")
+	cmd.Env = runEnv
+	cmd.Stdin = strings.NewReader("line 1\nline 2 " + canary + "\n")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "line 1\nline 2 ***\nend\n" {
+		t.Errorf("%q, %v", out, err)
+	}
+}
+
+func writeFile(t testing.TB, content []byte) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "_env")
+	if err := os.WriteFile(file, content, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestMaskForwardsSignals: a signal sent to the loader reaches the command,
+// whose handler runs; its output is still masked.
+func TestMaskForwardsSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGQUIT, syscall.SIGWINCH} {
+		t.Run(sig.String(), func(t *testing.T) {
+			name := strings.TrimPrefix(unixName(sig), "SIG")
+			script := `trap 'echo "got ` + name + ` $CANARY"; exit 7' ` + name + `; echo ready; while :; do sleep 0.05; done`
+			cmd := exec.Command(loader(t), "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
+			cmd.Env = runEnv
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := bufio.NewReader(stdout)
+			if l, err := lines.ReadString('\n'); l != "ready\n" {
+				t.Fatalf("%q %v", l, err)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := lines.ReadString(0)
+			err = cmd.Wait()
+			if rest != "got "+name+" ***\n" || cmd.ProcessState.ExitCode() != 7 {
+				t.Errorf("%q, %v", rest, err)
+			}
+		})
+	}
+}
+
+func unixName(sig syscall.Signal) string {
+	return map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGINT: "INT", syscall.SIGHUP: "HUP",
+		syscall.SIGUSR1: "USR1", syscall.SIGUSR2: "USR2", syscall.SIGQUIT: "QUIT", syscall.SIGWINCH: "WINCH"}[sig]
+}
+
+func TestMaskAsPID1(t *testing.T) {
+	t.Run("orphans are reaped", func(t *testing.T) {
+		r := runUnshare(t, `(sleep 0.1 &); (sleep 0.1 &); (sh -c 'exit 3' &); sleep 0.8
+			echo "parent $PPID $CANARY"; grep -l '^State:.*Z' /proc/[0-9]*/status; true`)
+		if r.code != 0 || r.stdout != "parent 1 ***\n" {
+			t.Errorf("zombies left, or the loader is not PID 1: %+v", r)
+		}
+	})
+	for _, tc := range []struct {
+		sig  string
+		code int
+	}{{"TERM", 143}, {"KILL", 137}, {"INT", 130}} {
+		t.Run("killed by SIG"+tc.sig, func(t *testing.T) {
+			r := runUnshare(t, `echo $CANARY; kill -`+tc.sig+` $$; echo not reached`)
+			if r.code != tc.code || r.signal != 0 || r.stdout != "***\n" {
+				t.Errorf("%+v, want exit %d as runc reports it", r, tc.code)
+			}
+		})
+	}
+	t.Run("exit code", func(t *testing.T) {
+		if r := runUnshare(t, `exit 255`); r.code != 255 {
+			t.Errorf("%+v", r)
+		}
+	})
+}
+
+// runUnshare runs the loader with --mask in front of sh -c script as PID 1
+// of a new PID namespace, with its own /proc: as BuildKit runs a RUN.
+func runUnshare(t *testing.T, script string) result {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("a PID namespace needs root")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare(1) is not installed")
+	}
+	if err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "true").Run(); err != nil {
+		t.Skip("unshare --pid does not work here: ", err)
+	}
+	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", loader(t),
+		"--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
+	cmd.Env = runEnv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
+		r.signal = ws.Signal()
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	return r
+}
