@@ -16,7 +16,7 @@ RUN echo "plain: $TOKEN."
 RUN echo "url: https://oauth2:$TOKEN@git.example.com/x.git" >&2
 RUN echo "index: $PIP_INSTALL_ARG"
 RUN printf 'b64: %s\n' "$(printf %s "$TOKEN" | base64)"
-RUN printf 'split: cAnArY-7f3'; sleep 1; printf 'd9e1b2a end\n'
+RUN printf 'split: %s' "${TOKEN%???????}"; sleep 1; printf '%s end\n' "${TOKEN#??????????}"
 RUN for p in 10 50 90; do printf '\rprogress %s%% %s' $p "$TOKEN"; sleep 0.1; done; printf '\rdone\n'
 RUN (echo "background: $TOKEN") & wait; echo "main done"
 RUN echo before; exec 1>&2; echo "after exec: $TOKEN"
