@@ -60,6 +60,22 @@ func (e *engine) classic(p *project, args ...string) (string, error) {
 	return string(out), err
 }
 
+// classicBuild runs `DOCKER_BUILDKIT=1 docker build --network host ARGS .`
+// with the Engine's own CLI. --network host: the Engine runs without a
+// bridge here (it may create no network device), and its BuildKit puts RUNs
+// on the bridge by default ("network bridge not found" without it).
+func (e *engine) classicBuild(p *project, args ...string) (string, error) {
+	p.t.Helper()
+	return e.classic(p, append(append([]string{"build", "--network", "host"}, args...), ".")...)
+}
+
+// buildxBuild runs `docker buildx build --progress=plain --network host ARGS .`
+// on the Engine's default builder (the docker driver).
+func (e *engine) buildxBuild(p *project, args ...string) (string, error) {
+	p.t.Helper()
+	return e.buildx(p, append(append([]string{"build", "--progress=plain", "--network", "host"}, args...), ".")...)
+}
+
 // buildx runs `docker buildx ARGS` on the Engine's default builder (the
 // docker driver) in the project dir.
 func (e *engine) buildx(p *project, args ...string) (string, error) {
@@ -99,21 +115,21 @@ RUN test "$(id -u) $OTHER_ENV_VAR" = "1000 Something else"
 `
 }
 
-// TestEngineClassicBuild: the platform page's exact command,
-// `DOCKER_BUILDKIT=1 docker build --secret id=_env,src=<file> .`, with the
-// Engine's own CLI: our frontend runs (pulled by # syntax= from the
+// TestEngineClassicBuild: the platform page's command,
+// `DOCKER_BUILDKIT=1 docker build --secret id=_env,src=<file> .` (plus
+// --network host, see classicBuild), with the Engine's own CLI: our frontend runs (pulled by # syntax= from the
 // registry) and every RUN sees the variables. The control, the same
 // Dockerfile without --secret, fails in the first RUN that checks them.
 func TestEngineClassicBuild(t *testing.T) {
 	e := getEngine(t)
 	p := e.project(t, map[string]string{".env": seedEnv, "Dockerfile": engineDockerfile(newCanary(t))})
-	out := must(t, "docker build")(e.classic(p, "build", "--secret", "id=_env,src="+p.path(".env"), "."))
+	out := must(t, "docker build")(e.classicBuild(p, "--secret", "id=_env,src="+p.path(".env")))
 	if !strings.Contains(out, "resolve image config for "+e.Frontend) {
 		t.Errorf("the build did not use our frontend %s:\n%s", e.Frontend, out)
 	}
 	t.Logf("docker build with the Engine's CLI:\n%s", out)
 
-	out, err := e.classic(p, "build", ".")
+	out, err := e.classicBuild(p, "--no-cache")
 	if err == nil {
 		t.Fatalf("without --secret the checks passed:\n%s", out)
 	}
@@ -147,8 +163,8 @@ COPY --from=other /other.txt /
 	}
 	t.Logf("builder:\n%s", inspect)
 	dest := filepath.Join(t.TempDir(), "out")
-	must(t, "buildx build")(e.buildx(p, "build", "--progress=plain", "--no-cache", "--secret", "id=_env,src=.env",
-		"--output", "type=local,dest="+dest, "."))
+	must(t, "buildx build")(e.buildxBuild(p, "--no-cache", "--secret", "id=_env,src=.env",
+		"--output", "type=local,dest="+dest))
 	expectFiles(t, dest, map[string]string{
 		"shell.txt":   "Something else\n",
 		"exec.txt":    "Something else\n",
@@ -167,9 +183,9 @@ RUN echo fine
 RUN echo "failing on purpose ` + newCanary(t) + `"; exit 3
 `})
 	for name, run := range map[string]func() (string, error){
-		"docker build": func() (string, error) { return e.classic(p, "build", "--secret", "id=_env,src=.env", ".") },
+		"docker build": func() (string, error) { return e.classicBuild(p, "--secret", "id=_env,src=.env") },
 		"docker buildx build": func() (string, error) {
-			return e.buildx(p, "build", "--progress=plain", "--secret", "id=_env,src=.env", ".")
+			return e.buildxBuild(p, "--secret", "id=_env,src=.env")
 		},
 	} {
 		out, err := run()
@@ -210,36 +226,36 @@ FROM {{.Base}}
 RUN echo ` + newCanary(t) + ` && test -n "$OTHER_ENV_VAR"
 `})
 	want := "secret _env is required: pass it with --secret id=_env,src="
-	out, err := e.classic(p, "build", ".")
+	out, err := e.classicBuild(p)
 	if err == nil || !strings.Contains(out, want) {
 		t.Errorf("docker build without the secret: err %v, output lacks %q:\n%s", err, want, out)
 	}
-	out, err = e.buildx(p, "build", "--progress=plain", ".")
+	out, err = e.buildxBuild(p)
 	if err == nil || !strings.Contains(out, want) {
 		t.Errorf("docker buildx build without the secret: err %v, output lacks %q:\n%s", err, want, out)
 	}
-	must(t, "docker build with the secret")(e.classic(p, "build", "--secret", "id=_env,src=.env", "."))
+	must(t, "docker build with the secret")(e.classicBuild(p, "--secret", "id=_env,src=.env"))
 }
 
 // TestEngineKeyedCache: with `# dotenv=cache=secret` on the Engine, the same
 // secret is served from cache and a different one re-runs the RUNs and
-// exports its own value (the classic CLI: the page's path).
+// exports its own value (the classic CLI: the page's path). Each run's
+// tokens are new, so no earlier run's cache can serve it.
 func TestEngineKeyedCache(t *testing.T) {
 	e := getEngine(t)
 	first, second := newCanary(t), newCanary(t)
 	p := e.project(t, map[string]string{".env": "TOKEN=" + first + "\n", "Dockerfile": header + `# dotenv=cache=secret
 FROM {{.Base}} AS build
-ARG NONCE
-RUN echo "$NONCE" && echo "$TOKEN" > /one.txt
+RUN echo "$TOKEN" > /one.txt
 RUN echo "$TOKEN" > /two.txt
 FROM scratch
 COPY --from=build /one.txt /two.txt /
 `})
-	runs := []string{`RUN echo "$NONCE" && echo "$TOKEN" > /one.txt`, `RUN echo "$TOKEN" > /two.txt`}
+	runs := []string{`RUN echo "$TOKEN" > /one.txt`, `RUN echo "$TOKEN" > /two.txt`}
 	build := func(dest string) string {
 		t.Helper()
-		return must(t, "docker build")(e.classic(p, "build", "--progress=plain", "--build-arg", "NONCE="+first,
-			"--secret", "id=_env,src=.env", "--output", "type=local,dest="+dest, "."))
+		return must(t, "docker build")(e.classicBuild(p, "--progress=plain",
+			"--secret", "id=_env,src=.env", "--output", "type=local,dest="+dest))
 	}
 	build(filepath.Join(t.TempDir(), "out"))
 	dest := filepath.Join(t.TempDir(), "out")
@@ -276,7 +292,7 @@ func TestEngineLeaks(t *testing.T) {
 	env := "TOKEN=\"" + canary + "\"\nPIP_INSTALL_ARG=\"--index-url https://__token__:" + canary + "@gitlab.example.com/simple\"\n"
 	tag := "e2e/engine-leak:" + canary[7:19]
 	p := e.project(t, map[string]string{".env": env, "Dockerfile": leakDockerfile})
-	must(t, "docker build")(e.classic(p, "build", "--secret", "id=_env,src=.env", "--no-cache", "-t", tag, "."))
+	must(t, "docker build")(e.classicBuild(p, "--secret", "id=_env,src=.env", "--no-cache", "-t", tag))
 	t.Cleanup(func() { e.classic(p, "rmi", "-f", tag) })
 
 	scan := func(tag string) (found []string) {
@@ -322,7 +338,7 @@ func TestEngineLeaks(t *testing.T) {
 	q := e.project(t, map[string]string{".env": env, "Dockerfile": header + `FROM {{.Base}}
 RUN test "${#TOKEN}" -gt 10 && echo "$TOKEN" | base64 > /leaked-on-purpose.txt
 `})
-	must(t, "docker build")(e.classic(q, "build", "--no-cache", "--secret", "id=_env,src=.env", "-t", leaked, "."))
+	must(t, "docker build")(e.classicBuild(q, "--no-cache", "--secret", "id=_env,src=.env", "-t", leaked))
 	t.Cleanup(func() { e.classic(q, "rmi", "-f", leaked) })
 	if len(scan(leaked)) == 0 {
 		t.Error("the scan misses a base64 token that a RUN wrote into a layer")
@@ -337,4 +353,44 @@ func scanTarBytes(t *testing.T, dt []byte, fn func(name string, dt []byte)) {
 		t.Fatal(err)
 	}
 	scanTar(t, f, fn)
+}
+
+// TestEngineSubrequests: on the Engine's BuildKit 0.8, through buildx's
+// docker driver, --call outline and targets answer as upstream's frontend
+// image does on the same Engine, --check finds the same lint warning, and
+// convertllb shows the wrapped RUN. (The Engine's own 20.10 CLI has no
+// --call or --check.)
+func TestEngineSubrequests(t *testing.T) {
+	e := getEngine(t)
+	df := `FROM {{.Base}} as deps
+# GREETING is the greeting to print.
+ARG GREETING=hello
+RUN echo "$GREETING"
+
+# app is the app.
+FROM deps AS app
+`
+	p := e.project(t, map[string]string{"Dockerfile": header + df})
+	upstream := e.project(t, map[string]string{"Dockerfile": "# syntax={{.Upstream}}\n" + df})
+	call := func(p *project, call string) string {
+		t.Helper()
+		out, err := e.buildx(p, "build", "--progress=quiet", "--call", call, ".")
+		if err != nil && call != "check" {
+			t.Fatalf("--call %s: %v\n%s", call, err, out)
+		}
+		return out
+	}
+	for _, c := range []string{"outline", "targets", "check"} {
+		// check quotes the Dockerfile: the syntax lines differ
+		got, want := call(p, c), strings.ReplaceAll(call(upstream, c), e.Upstream, e.Frontend)
+		if got != want {
+			t.Errorf("--call %s differs from upstream's:\n%s\nupstream:\n%s", c, got, want)
+		}
+		if !strings.Contains(got, map[string]string{"outline": "GREETING", "targets": "app", "check": "FromAsCasing"}[c]) {
+			t.Errorf("--call %s:\n%s", c, got)
+		}
+	}
+	if got := call(p, "convertllb,format=json"); !strings.Contains(got, `"dockerfile-dotenv"`) || !strings.Contains(got, `"_env"`) {
+		t.Errorf("convertllb does not show the wrapped RUN:\n%s", got)
+	}
 }

@@ -87,23 +87,23 @@ COPY --from=build /platform.txt /node.txt /exec.txt /heredoc.txt /tmp/user.txt /
 // (amd64, through the two-node builder) serves a build on the other node
 // (through another builder): with `# dotenv=cache=secret` the same secret
 // takes every RUN from that cache and exports its value; a different secret
-// misses it, runs the RUNs and exports its own value.
+// misses it, runs the RUNs and exports its own value. The tokens are new in
+// each run: no earlier run's cache can serve them.
 func TestScaleRegistryCache(t *testing.T) {
 	sc := getScale(t)
 	token, other := newCanary(t), newCanary(t)
 	ref := registryOf(sc.Base) + "/e2e/scale-cache:" + token[7:19]
 	p := sc.project(t, map[string]string{".env": "TOKEN=" + token + "\n", "other.env": "TOKEN=" + other + "\n", "Dockerfile": header + `# dotenv=cache=secret
 FROM {{.Base}} AS build
-ARG NONCE
-RUN echo "$NONCE" && echo "$TOKEN" > /one.txt
+RUN echo "$TOKEN" > /one.txt
 RUN grep -o 'upperdir=[^,]*' /proc/self/mountinfo | head -1 > /node.txt && echo "$TOKEN" > /two.txt
 FROM scratch
 COPY --from=build /one.txt /two.txt /node.txt /
 `})
-	runs := []string{`RUN echo "$NONCE" && echo "$TOKEN" > /one.txt`,
+	runs := []string{`RUN echo "$TOKEN" > /one.txt`,
 		`RUN grep -o 'upperdir=[^,]*' /proc/self/mountinfo | head -1 > /node.txt && echo "$TOKEN" > /two.txt`}
 	args := func(env, dest string, more ...string) []string {
-		return append([]string{"--platform", "linux/amd64", "--build-arg", "NONCE=" + token, "--secret", "id=_env,src=" + env,
+		return append([]string{"--platform", "linux/amd64", "--secret", "id=_env,src=" + env,
 			"--output", "type=local,dest=" + dest}, more...)
 	}
 
