@@ -88,19 +88,25 @@ summary() {
 	[ -z "$f" ] && [ "$p" -eq "$(tr '|' '\n' <<<"$tests" | wc -l)" ]
 }
 
-# run_engine: the scenarios through the Engine's default builder (docker driver)
+# run_engine: the scenarios through the Engine's default builder (docker
+# driver). The Engine runs without a bridge (make up-engine creates no network
+# device) and its BuildKit puts RUNs on the bridge unless told otherwise: a
+# docker shim first in PATH adds --network host to each `docker buildx build`.
 run_engine() {
-	local log=$WORKDIR/daemons/engine/e2e.log t0 tests version
+	local dir=$WORKDIR/daemons/engine t0 tests version
 	tests=${ENGINE_CORE_TESTS:-$(sed 's/|TestBuildctlAndBake//' <<<"$CORE_TESTS")}
 	[ -f "$ROOT/.local/engine.env" ] || { echo "engine: not up (make up-engine)"; return 1; }
 	# shellcheck source=/dev/null
 	. "$ROOT/.local/engine.env"
-	mkdir -p "$(dirname "$log")"
+	mkdir -p "$dir/bin"
+	printf '#!/bin/sh\nif [ "$1 $2" = "buildx build" ]; then shift 2; set -- buildx build --network host "$@"; fi\nexec %q "$@"\n' \
+		"$(command -v docker)" >"$dir/bin/docker"
+	chmod +x "$dir/bin/docker"
 	version=$(DOCKER_HOST=$ENGINE_HOST docker version -f '{{.Server.Version}}')
 	t0=$(date +%s)
-	(cd "$ROOT" && DOCKER_HOST=$ENGINE_HOST BUILDX_BUILDER=default BUILDKIT_HOST=unix:///nonexistent BUILDKITD_LOG= \
-		go test -count=1 -v -run "$tests" ./e2e/) >"$log" 2>&1 || true
-	summary "Docker Engine $version (docker driver)" "$log" "$tests" "$t0"
+	(cd "$ROOT" && PATH=$dir/bin:$PATH DOCKER_HOST=$ENGINE_HOST BUILDX_BUILDER=default BUILDKIT_HOST=unix:///nonexistent \
+		BUILDKITD_LOG= go test -count=1 -v -run "$tests" ./e2e/) >"$dir/e2e.log" 2>&1 || true
+	summary "Docker Engine $version (docker driver)" "$dir/e2e.log" "$tests" "$t0"
 }
 
 rc=0

@@ -77,9 +77,11 @@ COPY --from=build /platform.txt /node.txt /exec.txt /heredoc.txt /tmp/user.txt /
 			"heredoc.txt":  "Something else\n",
 			"user.txt":     "1000 Something else\n",
 		})
-		if node := nodeOf(readFile(t, filepath.Join(dir, "node.txt"))); node != arch {
+		mountinfo := readFile(t, filepath.Join(dir, "node.txt"))
+		if node := nodeOf(mountinfo); node != arch {
 			t.Errorf("linux/%s ran on node %s", arch, node)
 		}
+		t.Logf("linux/%s: %s", arch, strings.TrimSpace(mountinfo))
 	}
 }
 

@@ -8,37 +8,68 @@
 # runs as root with its own config file, socket (.local/docker-engine.sock),
 # data and exec roots under .local/engine, and starts its containerd as its
 # own child. No iptables, no bridge, no userland proxy: it creates no network
-# device; builds run in the host's network namespace (--network host) or in
-# one with only lo. The loopback registry of make up is allowed over http and
-# is its docker.io mirror.
+# device, so builds must run RUNs with --network host (its BuildKit puts them
+# on the bridge by default: "network bridge not found"). The loopback registry
+# of make up is allowed over http and is its docker.io mirror.
 #
-# up writes .local/engine.env: ENGINE_HOST (the socket, for DOCKER_HOST) and
-# ENGINE_DOCKER (the Engine's own 20.10 CLI, for the classic builder path).
+# ENGINE_FLAVOR=current: instead, a current Engine, dockerd built from the Go
+# module proxy (github.com/moby/moby/v2/cmd/dockerd@$ENGINE_CURRENT_VERSION,
+# about 11 CPU-minutes once) into .cache/engine/current/, run the same way
+# with Debian's containerd and runc, on .local/docker-engine-current.sock.
+#
+# up writes .local/engine.env (.local/engine-current.env): ENGINE_HOST (the
+# socket, for DOCKER_HOST) and ENGINE_DOCKER (the Engine's own CLI: Debian's
+# 20.10 docker for the classic builder path; the docker on PATH for current).
+# down stops both flavors.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/hack/apt.sh"
 
 ENGINE_PACKAGES=${ENGINE_PACKAGES:-docker.io containerd runc tini}
+ENGINE_CURRENT_VERSION=${ENGINE_CURRENT_VERSION:-v2.0.0-beta.24}
 ENGINE_ROOT=$CACHE/engine/debian       # the unpacked packages
-ENGINE_STATE=$LOCAL/engine             # data-root, exec-root, daemon.json
-ENGINE_SOCKET=$LOCAL/docker-engine.sock
-ENGINE_HOST=unix://$ENGINE_SOCKET
-ENGINE_DOCKER=$ENGINE_ROOT/usr/bin/docker
-DOCKERD=$ENGINE_ROOT/usr/sbin/dockerd
+
+# flavor NAME: the settings of one Engine
+flavor() {
+	case $1 in
+	debian)
+		NAME=engine
+		DOCKERD=$ENGINE_ROOT/usr/sbin/dockerd
+		ENGINE_DOCKER=$ENGINE_ROOT/usr/bin/docker
+		;;
+	current)
+		NAME=engine-current
+		DOCKERD=$CACHE/engine/current/$ENGINE_CURRENT_VERSION/dockerd
+		ENGINE_DOCKER=$(command -v docker)
+		;;
+	*) die "ENGINE_FLAVOR: debian or current, not $1" ;;
+	esac
+	ENGINE_STATE=$LOCAL/$NAME              # data-root, exec-root, daemon.json
+	ENGINE_SOCKET=$LOCAL/docker-$NAME.sock
+	ENGINE_HOST=unix://$ENGINE_SOCKET
+}
 
 # The pid of our dockerd when it runs (the binary of .cache/engine).
 engine_pid() {
 	local pid
-	pid=$(cat "$RUN/engine.pid" 2>/dev/null) || return 1
+	pid=$(cat "$RUN/$NAME.pid" 2>/dev/null) || return 1
 	[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$DOCKERD" ] || return 1
 	echo "$pid"
 }
 
 fetch() {
 	apt_unpack "$ENGINE_ROOT" $ENGINE_PACKAGES
+	if [ "$NAME" = engine-current ] && [ ! -x "$DOCKERD" ]; then
+		say "building dockerd $ENGINE_CURRENT_VERSION from the Go module proxy (log .local/logs/$NAME-build.log)"
+		mkdir -p "$LOGS"
+		(cd / && GOBIN=$(dirname "$DOCKERD") CGO_ENABLED=0 nice go install -trimpath \
+			-ldflags "-X github.com/moby/moby/v2/dockerversion.Version=$ENGINE_CURRENT_VERSION" \
+			"github.com/moby/moby/v2/cmd/dockerd@$ENGINE_CURRENT_VERSION") >"$LOGS/$NAME-build.log" 2>&1 ||
+			{ tail -5 "$LOGS/$NAME-build.log"; die "dockerd $ENGINE_CURRENT_VERSION does not build"; }
+	fi
 	# Shared libraries dockerd links (the rest of docker.io's Depends are
 	# for the service and iptables, which we do not use).
 	apt_install libdevmapper1.02.1 libsystemd0
-	if ldd "$DOCKERD" | grep -q 'not found'; then
+	if ldd "$DOCKERD" 2>/dev/null | grep -q "not found"; then
 		ldd "$DOCKERD" | grep 'not found' >&2
 		die "dockerd lacks shared libraries"
 	fi
@@ -52,6 +83,7 @@ daemon_json() {
   "exec-root": "$ENGINE_STATE/exec",
   "pidfile": "$ENGINE_STATE/dockerd.pid",
   "iptables": false,
+  "ip6tables": false,
   "ip-forward": false,
   "ip-masq": false,
   "bridge": "none",
@@ -66,6 +98,7 @@ EOF
 up() {
 	local pid
 	[ "$(id -u)" = 0 ] || die "dockerd runs as root: run make up-engine as root"
+	flavor "${ENGINE_FLAVOR:-debian}"
 	fetch
 	if pid=$(engine_pid); then
 		say "dockerd already running (pid $pid)"
@@ -75,29 +108,32 @@ up() {
 		rm -f "$ENGINE_SOCKET"
 		# Its containerd, runc, docker-init and shims first in its PATH.
 		PATH=$ENGINE_ROOT/usr/bin:$ENGINE_ROOT/usr/sbin:$PATH setsid "$DOCKERD" \
-			--config-file "$ENGINE_STATE/daemon.json" >>"$LOGS/engine.log" 2>&1 </dev/null &
-		echo $! >"$RUN/engine.pid"
-		say "dockerd $("$DOCKERD" --version | cut -d' ' -f3 | tr -d ,) started (pid $!, log .local/logs/engine.log)"
+			--config-file "$ENGINE_STATE/daemon.json" >>"$LOGS/$NAME.log" 2>&1 </dev/null &
+		echo $! >"$RUN/$NAME.pid"
+		say "dockerd $("$DOCKERD" --version | cut -d' ' -f3 | tr -d ,) started (pid $!, log .local/logs/$NAME.log)"
 	fi
 	wait_for "dockerd on $ENGINE_SOCKET" "$ENGINE_DOCKER" -H "$ENGINE_HOST" version
-	for name in ENGINE_HOST ENGINE_DOCKER; do printf 'export %s=%q\n' "$name" "${!name}"; done >"$LOCAL/engine.env"
+	for name in ENGINE_HOST ENGINE_DOCKER; do printf 'export %s=%q\n' "$name" "${!name}"; done >"$LOCAL/$NAME.env"
 	say "engine up: DOCKER_HOST=$ENGINE_HOST"
 }
 
 down() {
-	local pid i
-	rm -f "$LOCAL/engine.env"
-	if pid=$(engine_pid); then
-		# TERM: dockerd stops its containers and its containerd, then exits.
-		kill "$pid"
-		for i in $(seq 100); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.2
-		done
-		[ ! -d "/proc/$pid" ] || { say "dockerd (pid $pid) ignores TERM: killing"; kill -9 "$pid"; }
-		say "dockerd stopped (pid $pid)"
-	fi
-	rm -f "$RUN/engine.pid"
+	local f pid i
+	for f in debian current; do
+		flavor $f
+		rm -f "$LOCAL/$NAME.env"
+		if pid=$(engine_pid); then
+			# TERM: dockerd stops its containers and its containerd, then exits.
+			kill "$pid"
+			for i in $(seq 100); do
+				[ -d "/proc/$pid" ] || break
+				sleep 0.2
+			done
+			[ ! -d "/proc/$pid" ] || { say "dockerd (pid $pid) ignores TERM: killing"; kill -9 "$pid"; }
+			say "dockerd stopped (pid $pid, $NAME)"
+		fi
+		rm -f "$RUN/$NAME.pid"
+	done
 	# Its containerd exits with it; one left by a killed dockerd is ours
 	# by its binary.
 	for pid in $(pids_of "$ENGINE_ROOT/usr/bin/containerd"); do
