@@ -18,7 +18,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 WORKDIR=${WORKDIR:-$ROOT/.cache/conformance}
-DAEMON_VERSIONS=${DAEMON_VERSIONS:-v0.8.3 v0.13.2 v0.16.0 v0.20.2 v0.25.2 v0.34.2}
+DAEMON_VERSIONS=${DAEMON_VERSIONS:-v0.9.0 v0.13.2 v0.16.0 v0.20.2 v0.25.2 v0.34.2}
 CORE_TESTS=${CORE_TESTS:-^(TestVariablesArrive|TestWithoutSecret|TestUserAndShell|TestStageWithoutBinSh|TestFailingRun|TestBoilerplateOptOutStages|TestMultiStageTargetArgsContexts|TestSubrequests|TestBuildctlAndBake|TestCache|TestMalformedDotenv)$}
 
 [ -f "$ROOT/.local/env" ] || { echo "daemons: run make up first" >&2; exit 1; }

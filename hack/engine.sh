@@ -39,7 +39,7 @@ flavor() {
 	current)
 		NAME=engine-current
 		DOCKERD=$CACHE/engine/current/$ENGINE_CURRENT_VERSION/dockerd
-		ENGINE_DOCKER=$(command -v docker)
+		ENGINE_DOCKER=$(command -v docker || echo docker)
 		;;
 	*) die "ENGINE_FLAVOR: debian or current, not $1" ;;
 	esac
