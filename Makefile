@@ -36,7 +36,7 @@ bounds: up
 	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -tags e2e -count=1 -timeout 3h -run TestBounds -v ./e2e/
 
 # tools first: the unit tests run the loader under busybox sh.
-test: tools vet unit e2e conformance-fast
+test: tools vet unit e2e e2e-engine e2e-scale conformance-fast
 
 # The local stack (hack/): pinned tools in bin/, buildkitd + registry + images
 # under .local/ (`. .local/env` afterwards), the AIchor example built through it.
@@ -49,6 +49,29 @@ up: tools
 
 down:
 	hack/down.sh
+
+# Where users build (hack/engine.sh, hack/scale.sh; make down stops both).
+# e2e-engine: Debian's Docker Engine 20.10 (embedded BuildKit 0.8) on its own
+# socket, driven by its own docker CLI and by buildx's docker driver.
+# e2e-scale: a buildx builder of two buildkitd nodes, linux/amd64 and
+# linux/arm64 (emulated), sharing a registry cache.
+.PHONY: up-engine e2e-engine up-scale e2e-scale
+# ENGINE_CURRENT=1: also a current Engine built from the Go module proxy
+# (about 11 CPU-minutes the first time; hack/engine.sh).
+up-engine: up
+	hack/engine.sh up
+	if [ -n "$(ENGINE_CURRENT)" ]; then ENGINE_FLAVOR=current hack/engine.sh up; fi
+
+e2e-engine: up-engine
+	. .local/env && . .local/engine.env && PATH=$(BIN):$$PATH $(GO) test -count=1 -run '^TestEngine' ./e2e/
+	if [ -n "$(ENGINE_CURRENT)" ]; then . .local/env && . .local/engine-current.env && \
+		PATH=$(BIN):$$PATH $(GO) test -count=1 -run '^TestEngine' ./e2e/; fi
+
+up-scale: up
+	hack/scale.sh up
+
+e2e-scale: up-scale
+	. .local/env && . .local/scale.env && PATH=$(BIN):$$PATH $(GO) test -count=1 -run '^TestScale' ./e2e/
 
 demo: up
 	hack/demo.sh

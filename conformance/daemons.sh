@@ -9,12 +9,16 @@
 #                    the module proxy resolves here)
 #   CORE_TESTS       e2e tests as a go test -run regexp ^(A|B|...)$; each
 #                    must run and pass
+#   ENGINE=1         also the Docker Engine of make up-engine (Debian's 20.10,
+#                    BuildKit 0.8), through buildx's docker driver, with
+#                    ENGINE_CORE_TESTS: CORE_TESTS but TestBuildctlAndBake
+#                    (buildctl cannot reach an Engine's BuildKit)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 WORKDIR=${WORKDIR:-$ROOT/.cache/conformance}
-DAEMON_VERSIONS=${DAEMON_VERSIONS:-v0.13.2 v0.16.0 v0.20.2 v0.25.2 v0.34.2}
+DAEMON_VERSIONS=${DAEMON_VERSIONS:-v0.9.0 v0.13.2 v0.16.0 v0.20.2 v0.25.2 v0.34.2}
 CORE_TESTS=${CORE_TESTS:-^(TestVariablesArrive|TestWithoutSecret|TestUserAndShell|TestStageWithoutBinSh|TestFailingRun|TestBoilerplateOptOutStages|TestMultiStageTargetArgsContexts|TestSubrequests|TestBuildctlAndBake|TestCache|TestMalformedDotenv)$}
 
 [ -f "$ROOT/.local/env" ] || { echo "daemons: run make up first" >&2; exit 1; }
@@ -74,6 +78,38 @@ run() {
 	[ -z "$f" ] && [ "$p" -eq "$(tr '|' '\n' <<<"$CORE_TESTS" | wc -l)" ]
 }
 
+# summary NAME LOG TESTS T0: the summary line of a run; fails unless every
+# scenario of TESTS ran and passed
+summary() {
+	local name=$1 log=$2 tests=$3 t0=$4 p f
+	p=$(grep -c '^--- PASS' "$log" || true)
+	f=$(grep '^--- FAIL' "$log" | awk '{ print $3 }' | tr '\n' ' ' || true)
+	echo "$name: $p passed, $(wc -w <<<"$f") failed $f($(($(date +%s) - t0))s, log $log)"
+	[ -z "$f" ] && [ "$p" -eq "$(tr '|' '\n' <<<"$tests" | wc -l)" ]
+}
+
+# run_engine: the scenarios through the Engine's default builder (docker
+# driver). The Engine runs without a bridge (make up-engine creates no network
+# device) and its BuildKit puts RUNs on the bridge unless told otherwise: a
+# docker shim first in PATH adds --network host to each `docker buildx build`.
+run_engine() {
+	local dir=$WORKDIR/daemons/engine t0 tests version
+	tests=${ENGINE_CORE_TESTS:-$(sed 's/|TestBuildctlAndBake//' <<<"$CORE_TESTS")}
+	[ -f "$ROOT/.local/engine.env" ] || { echo "engine: not up (make up-engine)"; return 1; }
+	# shellcheck source=/dev/null
+	. "$ROOT/.local/engine.env"
+	mkdir -p "$dir/bin"
+	printf '#!/bin/sh\nif [ "$1 $2" = "buildx build" ]; then shift 2; set -- buildx build --network host "$@"; fi\nexec %q "$@"\n' \
+		"$(command -v docker)" >"$dir/bin/docker"
+	chmod +x "$dir/bin/docker"
+	version=$(DOCKER_HOST=$ENGINE_HOST docker version -f '{{.Server.Version}}')
+	t0=$(date +%s)
+	(cd "$ROOT" && PATH=$dir/bin:$PATH DOCKER_HOST=$ENGINE_HOST BUILDX_BUILDER=default BUILDKIT_HOST=unix:///nonexistent \
+		BUILDKITD_LOG= go test -count=1 -v -run "$tests" ./e2e/) >"$dir/e2e.log" 2>&1 || true
+	summary "Docker Engine $version (docker driver)" "$dir/e2e.log" "$tests" "$t0"
+}
+
 rc=0
 for v in $DAEMON_VERSIONS; do run "$v" || rc=1; done
+[ -z "${ENGINE:-}" ] || run_engine || rc=1
 exit $rc
