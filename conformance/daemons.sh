@@ -105,7 +105,7 @@ run_engine() {
 	version=$(DOCKER_HOST=$ENGINE_HOST docker version -f '{{.Server.Version}}')
 	t0=$(date +%s)
 	(cd "$ROOT" && PATH=$dir/bin:$PATH DOCKER_HOST=$ENGINE_HOST BUILDX_BUILDER=default BUILDKIT_HOST=unix:///nonexistent \
-		BUILDKITD_LOG= go test -count=1 -v -run "$tests" ./e2e/) >"$dir/e2e.log" 2>&1 || true
+		BUILDKITD_LOG= go test -tags e2e -count=1 -timeout 20m -v -run "$tests" ./e2e/) >"$dir/e2e.log" 2>&1 || true
 	summary "Docker Engine $version (docker driver)" "$dir/e2e.log" "$tests" "$t0"
 }
 
