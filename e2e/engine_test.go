@@ -393,7 +393,7 @@ FROM deps AS app
 			t.Errorf("--call %s:\n%s", c, got)
 		}
 	}
-	if got := call(p, "convertllb,format=json"); !strings.Contains(got, `"dockerfile-dotenv"`) || !strings.Contains(got, `"_env"`) {
+	if got := call(p, "convertllb,format=json"); !strings.Contains(got, `"/run/dockerfile-dotenv/loader"`) || !strings.Contains(got, `"_env"`) {
 		t.Errorf("convertllb does not show the wrapped RUN:\n%s", got)
 	}
 }

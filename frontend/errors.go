@@ -22,10 +22,14 @@ func (r *Rewriter) cleanError(err error) error {
 	clean := msg
 	r.mu.Lock()
 	for quoted, step := range r.wrapped {
-		if !strings.Contains(clean, quoted) {
+		switch {
+		case strings.Contains(clean, quoted):
+			clean = strings.ReplaceAll(clean, quoted, step.user)
+		case strings.Contains(clean, step.raw):
+			clean = strings.ReplaceAll(clean, step.raw, step.rawUser)
+		default:
 			continue
 		}
-		clean = strings.ReplaceAll(clean, quoted, step.user)
 		var exit *gwpb.ExitError
 		if step.secret != "" && errors.As(err, &exit) && exit.ExitCode == llb.ExitLoadFailed {
 			clean += ": " + loaderFailed(step.secret)

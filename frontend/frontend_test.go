@@ -392,3 +392,22 @@ func TestOwnImagePinned(t *testing.T) {
 		t.Error("no solve mounts our image")
 	}
 }
+
+// TestFailedRunOldDaemon: BuildKit 0.8 (Docker Engine 20.10) words a failed
+// RUN `executor failed running [<argv>]`, unquoted; the user's argv replaces
+// the loader's there too.
+func TestFailedRunOldDaemon(t *testing.T) {
+	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"), testFacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, e := range execs(t, def) {
+		args = e.Meta.Args
+	}
+	daemonErr := errors.Errorf("executor failed running [%s]: exit code: 3", strings.Join(args, " "))
+	_, err = Build(t.Context(), &fakeClient{dockerfile: sbomDockerfile, solveErr: daemonErr})
+	if err == nil || !strings.Contains(err.Error(), "executor failed running [/bin/sh -c echo ") || strings.Contains(err.Error(), llb.LoaderPath) {
+		t.Errorf("error %v", err)
+	}
+}

@@ -27,8 +27,10 @@ type Rewriter struct {
 
 // wrappedStep is what an error about a wrapped step needs.
 type wrappedStep struct {
-	user   string // the user's argv, quoted as BuildKit quotes it
-	secret string // the secret id of loader v2, "" for v1
+	user    string // the user's argv, quoted as BuildKit quotes it
+	raw     string // the argv joined by spaces, as BuildKit 0.8 prints it unquoted
+	rawUser string // the user's, the same way
+	secret  string // the secret id of loader v2, "" for v1
 }
 
 // NewRewriter returns c with the pass in front of Solve, deciding with policy.
@@ -69,14 +71,19 @@ func (r *Rewriter) Wrap(def *pb.Definition) (*pb.Definition, *llb.Report, error)
 	defer r.mu.Unlock()
 	for _, s := range report.Steps {
 		if s.Wrapped {
-			r.wrapped[quoteArgs(s.Args)] = wrappedStep{user: quoteArgs(s.UserArgs), secret: secretOf(s.Args)}
+			r.wrapped[quoteArgs(s.Args)] = wrappedStep{
+				user:    quoteArgs(s.UserArgs),
+				raw:     strings.Join(s.Args, " "),
+				rawUser: strings.Join(s.UserArgs, " "),
+				secret:  secretOf(s.Args),
+			}
 		}
 	}
 	return out, report, nil
 }
 
 // quoteArgs quotes an argv as BuildKit does in `process %q did not complete
-// successfully`.
+// successfully` (since v0.9; v0.8 said `executor failed running [%s]`).
 func quoteArgs(args []string) string {
 	return strconv.Quote(strings.Join(args, " "))
 }
