@@ -14,6 +14,7 @@
 # 386 RUNs, never a 386 frontend) carry the loader only, which saves a full
 # cross-compile of the frontend.
 . "$(dirname "$0")/lib.sh"
+. "$ROOT/hack/images.sh" # tar_dir
 [ $# = 1 ] || die "usage: $0 IMAGE"
 image=$1
 DEV_PLATFORMS=${DEV_PLATFORMS:-linux/amd64,linux/arm64,linux/386}
