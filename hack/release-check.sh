@@ -2,8 +2,8 @@
 # make release-check (part of make test): hack/release.sh run on a snapshot of
 # this tree against the stack's registry, with a throwaway cosign key, then
 # e2e/release_test.go on what it published. The snapshot is a one-commit
-# repository of the tracked files as they are now (uncommitted changes
-# included), whose CHANGELOG.md has its Unreleased section turned into the
+# repository of the files as they are now (uncommitted changes and untracked
+# files included, ignored ones not), whose CHANGELOG.md has its Unreleased section turned into the
 # release, as a release commit would.
 . "$(dirname "$0")/lib.sh"
 [ -f "$LOCAL/env" ] || die "the stack is not up: run make up"
@@ -18,11 +18,11 @@ log=$LOGS/release-check.log
 : >"$log"
 
 say "snapshot of the tree in a one-commit repository"
-commit=$(git -C "$ROOT" stash create)
-commit=${commit:-$(git -C "$ROOT" rev-parse HEAD)}
+# The files make up's dev image is built from: tracked and untracked, not ignored.
+tree=$(export GIT_INDEX_FILE=$tmp/index && git -C "$ROOT" add -A && git -C "$ROOT" write-tree)
 src=$tmp/src
 mkdir -p "$src"
-git -C "$ROOT" archive "$commit" | tar -x -C "$src"
+git -C "$ROOT" archive "$tree" | tar -x -C "$src"
 code_loader=$(go -C "$src" run ./cmd/dockerfile-dotenv --version | sed -n 's/^loader: //p')
 sed -i -e "s/^## \[Unreleased\]\$/## [$version] - $(date -u +%F)/" "$src/CHANGELOG.md"
 awk -v h="## [$version] - " -v l="$code_loader" 'index($0, h) == 1 {s = 1} s && /^Loader: / {$0 = "Loader: " l; s = 0} {print}' \
@@ -34,7 +34,7 @@ awk -v h="## [$version] - " -v l="$code_loader" 'index($0, h) == 1 {s = 1} s && 
 	git init -q && git add -A && git commit -q -m "release-check snapshot of $(git -C "$ROOT" rev-parse --short HEAD)"
 )
 # release.sh of the snapshot runs with this checkout's tools and stack.
-release() { ROOT=$src VERSION=$1 REGISTRY=$repo "$src/hack/release.sh"; }
+release() { VERSION=$1 REGISTRY=$repo "$src/hack/release.sh"; }
 # The snapshot's hack/lib.sh would find its own (empty) bin/ and .local/.
 ln -s "$BIN" "$src/bin"
 ln -s "$LOCAL" "$src/.local"
