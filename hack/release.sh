@@ -22,6 +22,7 @@
 #   RELEASE_REPRODUCED    where to write the digest of the second build's
 #                         index (optional)
 # Prints the index digest on stdout.
+repo=${REGISTRY:-} # before lib.sh, whose REGISTRY is the local stack's
 . "$(dirname "$0")/lib.sh"
 
 # The platforms of upstream's image: BuildKit's docker-bake.hcl, target
@@ -31,13 +32,13 @@ PLATFORMS=linux/386,linux/amd64,linux/arm/v7,linux/arm64,linux/mips,linux/mipsle
 # release must have every platform).
 PLATFORMS=${RELEASE_PLATFORMS:-$PLATFORMS}
 
-VERSION=${VERSION:-} REGISTRY=${REGISTRY:-}
+VERSION=${VERSION:-}
 COSIGN_KEY=${COSIGN_KEY:-env://COSIGN_PRIVATE_KEY}
 COSIGN_TLOG_UPLOAD=${COSIGN_TLOG_UPLOAD:-true}
-[ -n "$VERSION" ] && [ -n "$REGISTRY" ] || die "usage: make release VERSION=x.y.z REGISTRY=<registry>/<repo>"
+[ -n "$VERSION" ] && [ -n "$repo" ] || die "usage: make release VERSION=x.y.z REGISTRY=<registry>/<repo>"
 [[ $VERSION =~ ^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$ ]] || die "VERSION $VERSION is not x.y.z"
 major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
-[[ $REGISTRY == */* && ${REGISTRY##*/} != *[:@]* ]] || die "REGISTRY $REGISTRY is not <registry>/<repo> (no tag or digest)"
+[[ $repo == */* && ${repo##*/} != *[:@]* ]] || die "REGISTRY $repo is not <registry>/<repo> (no tag or digest)"
 for tool in docker crane cosign git go jq; do need "$tool" "run hack/tools.sh release"; done
 
 # 1. The tree is exactly the commit.
@@ -57,19 +58,19 @@ code_loader=$(go -C "$ROOT" run ./cmd/dockerfile-dotenv --version | sed -n 's/^l
 	die "CHANGELOG.md says 'Loader: ${section_loader:-<none>}' for $VERSION, the code's loader is $code_loader"
 
 # 3. The version is new.
-if out=$(crane digest "$REGISTRY:$VERSION" 2>&1); then
-	die "$REGISTRY:$VERSION exists ($out): a release is never overwritten"
+if out=$(crane digest "$repo:$VERSION" 2>&1); then
+	die "$repo:$VERSION exists ($out): a release is never overwritten"
 fi
 case $out in
 *MANIFEST_UNKNOWN* | *NAME_UNKNOWN* | *"404 Not Found"*) ;;
-*) die "cannot tell whether $REGISTRY:$VERSION exists: $out" ;;
+*) die "cannot tell whether $repo:$VERSION exists: $out" ;;
 esac
 [ "$COSIGN_KEY" != env://COSIGN_PRIVATE_KEY ] || [ -n "${COSIGN_PRIVATE_KEY:-}" ] ||
 	die "no signing key: set COSIGN_PRIVATE_KEY (and COSIGN_PASSWORD), or COSIGN_KEY"
 
 # Loopback registries speak plain http.
 insecure=()
-case ${REGISTRY%%/*} in
+case ${repo%%/*} in
 127.* | localhost | localhost:*) insecure=(--allow-http-registry --allow-insecure-registry) ;;
 esac
 
@@ -94,8 +95,8 @@ image_manifests() {
 		| "\(.platform.os)/\(.platform.architecture)\(if .platform.variant then "/" + .platform.variant else "" end) \(.digest)"' | sort
 }
 
-say "building $REGISTRY $VERSION ($revision, SOURCE_DATE_EPOCH=$epoch) for $PLATFORMS"
-digest=$(build_image "$REGISTRY" "$tmp/metadata.json" --sbom=true --provenance=mode=max) && [ -n "$digest" ] ||
+say "building $repo $VERSION ($revision, SOURCE_DATE_EPOCH=$epoch) for $PLATFORMS"
+digest=$(build_image "$repo" "$tmp/metadata.json" --sbom=true --provenance=mode=max) && [ -n "$digest" ] ||
 	die "the release build failed"
 [ -z "${RELEASE_METADATA:-}" ] || cp "$tmp/metadata.json" "$RELEASE_METADATA"
 
@@ -104,28 +105,28 @@ digest=$(build_image "$REGISTRY" "$tmp/metadata.json" --sbom=true --provenance=m
 # itself differs by its attestations only: BuildKit's provenance records the
 # build's start and end times and invocation id.
 say "rebuilding without cache: the images must be the same"
-again=$(build_image "$REGISTRY" "$tmp/again.json" --no-cache --sbom=false --provenance=false) && [ -n "$again" ] ||
+again=$(build_image "$repo" "$tmp/again.json" --no-cache --sbom=false --provenance=false) && [ -n "$again" ] ||
 	die "the second build failed"
-image_manifests "$REGISTRY@$digest" >"$tmp/released"
-image_manifests "$REGISTRY@$again" >"$tmp/again"
+image_manifests "$repo@$digest" >"$tmp/released"
+image_manifests "$repo@$again" >"$tmp/again"
 [ "$(wc -l <"$tmp/released")" = "$(tr , '\n' <<<"$PLATFORMS" | wc -l)" ] || die "the index has $(wc -l <"$tmp/released") images, not one per platform"
 diff "$tmp/released" "$tmp/again" >&2 || die "not reproducible: the images of a second build differ (above); nothing signed or tagged"
-say "reproducible: index without attestations $REGISTRY@$again"
+say "reproducible: index without attestations $repo@$again"
 [ -z "${RELEASE_REPRODUCED:-}" ] || echo "$again" >"$RELEASE_REPRODUCED"
 
-say "signing $REGISTRY@$digest"
+say "signing $repo@$digest"
 cosign sign --yes --key "$COSIGN_KEY" --tlog-upload="$COSIGN_TLOG_UPLOAD" "${insecure[@]}" \
-	-a version="$VERSION" -a revision="$revision" "$REGISTRY@$digest" >&2 || die "signing failed: nothing tagged"
+	-a version="$VERSION" -a revision="$revision" "$repo@$digest" >&2 || die "signing failed: nothing tagged"
 
 # x.y and x follow the highest release of their line.
-tags=$(crane ls "$REGISTRY" 2>/dev/null | grep -E '^[0-9]+\.[0-9]+\.[0-9]+$' || true)
+tags=$(crane ls "$repo" 2>/dev/null | grep -E '^[0-9]+\.[0-9]+\.[0-9]+$' || true)
 newest_in() { { printf '%s\n' "$tags" | grep -E "^${1//./\\.}\\." || true; echo "$VERSION"; } | sort -V | tail -1; }
 tag_list=("$VERSION")
 [ "$(newest_in "$major.$minor")" != "$VERSION" ] || tag_list+=("$major.$minor")
 [ "$(newest_in "$major")" != "$VERSION" ] || tag_list+=("$major")
 for tag in "${tag_list[@]}"; do
-	crane tag "$REGISTRY@$digest" "$tag" >&2 || die "tagging $tag failed"
+	crane tag "$repo@$digest" "$tag" >&2 || die "tagging $tag failed"
 done
-say "released $REGISTRY@$digest as ${tag_list[*]}"
-say "verify: cosign verify --key cosign.pub $REGISTRY:$VERSION"
+say "released $repo@$digest as ${tag_list[*]}"
+say "verify: cosign verify --key cosign.pub $repo:$VERSION"
 echo "$digest"
