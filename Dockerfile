@@ -25,7 +25,9 @@ ARG GO_IMAGE=golang:${GO_VERSION}
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS gobase
 WORKDIR /src
 ARG GOPROXY
-ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOMODCACHE=/go/pkg/mod
+# GOCACHE explicitly: the cache mounts below must be where Go looks, whatever
+# HOME the image or BuildKit sets.
+ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build
 ARG TARGETOS TARGETARCH TARGETVARIANT
 # GOARM from the platform variant (linux/arm/v7 -> 7); other variants are
 # Go's defaults.
