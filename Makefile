@@ -35,9 +35,9 @@ bounds: up
 	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -count=1 -timeout 3h -run TestBounds -v ./e2e/
 
 # tools first: the unit tests run the loader under busybox sh. Whatever the
-# result, make test stops what it started (make down).
+# result (failure, Ctrl-C), make test stops what it started (make down).
 test:
-	@status=0; $(MAKE) test-steps || status=$$?; hack/down.sh; exit $$status
+	@trap 'hack/down.sh' EXIT; trap 'exit 130' INT TERM; $(MAKE) test-steps
 
 .PHONY: test-steps
 test-steps: tools vet unit e2e conformance-fast release-check
