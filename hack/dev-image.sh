@@ -6,7 +6,8 @@
 #   layer 1  /bin/dotenv-loader      built exactly as ./Dockerfile builds it
 #                                    (the same bytes: they key wrapped RUNs)
 #   layer 2  /bin/dockerfile-dotenv  version "dev", revision HEAD
-#   the labels of ./Dockerfile's LABEL lines, its ENTRYPOINT.
+#   the labels of ./Dockerfile's LABEL lines, its ENTRYPOINT, WorkingDir / (as
+#   BuildKit sets it FROM scratch).
 # make test checks that this image and a release build agree (e2e/release_test.go).
 #
 # DEV_PLATFORMS: the platforms of the index. DEV_FRONTEND_PLATFORMS: those
@@ -87,7 +88,7 @@ for platform in "${platforms[@]}"; do
 	ref=$image-${platform//\//-}
 	crane append --oci-empty-base "${layers[@]}" -t "$ref" >/dev/null 2>>"$tmp/crane.log" ||
 		{ cat "$tmp/crane.log"; die "crane append $ref"; }
-	refs+=(-m "$(crane mutate "$ref" --set-platform "$platform" --entrypoint "$entrypoint" \
+	refs+=(-m "$(crane mutate "$ref" --set-platform "$platform" --entrypoint "$entrypoint" --workdir / \
 		-e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${label_args[@]}" -t "$ref" 2>>"$tmp/crane.log")") ||
 		{ cat "$tmp/crane.log"; die "crane mutate $ref"; }
 done
