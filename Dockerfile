@@ -1,11 +1,20 @@
 # syntax=docker/dockerfile:1
 
-# The dockerfile-dotenv frontend image: one static binary, FROM scratch, with
-# the labels BuildKit reads from a gateway frontend image.
+# The dockerfile-dotenv frontend image: FROM scratch, two static programs in
+# two layers, the labels BuildKit reads from a gateway frontend image.
 #
-#   docker buildx build --platform linux/amd64,linux/arm64 \
-#     --build-arg VERSION=1.0.0 --build-arg REVISION=$(git rev-parse HEAD) \
-#     -t <registry>/dockerfile-dotenv:1 --push .
+#   layer 1  /bin/dotenv-loader     the loader that wrapped RUNs mount from this
+#                                   image: its bytes key every wrapped RUN, so
+#                                   they depend on the loader's source and the Go
+#                                   toolchain only (no version, revision or
+#                                   build id; mtime 0). Images of different
+#                                   versions with the same loader share this layer.
+#   layer 2  /bin/dockerfile-dotenv the frontend (version and revision by -X)
+#
+# Releases: hack/release.sh (make release), for every platform upstream's
+# docker/dockerfile image is published for, with SOURCE_DATE_EPOCH from the
+# commit. make up packages host-built binaries into the same layout instead
+# (hack/dev-image.sh); make test checks that both agree.
 #
 # GO_IMAGE can point at any Go toolchain image (make up builds a stand-in
 # where docker.io cannot be reached).
@@ -13,40 +22,59 @@
 ARG GO_VERSION=1.26.8
 ARG GO_IMAGE=golang:${GO_VERSION}
 
-# The loader that wrapped RUNs mount from this image: its bytes key every
-# wrapped RUN, so they depend on its source and the Go toolchain only (no
-# version, revision or build id), and it has a layer of its own, shared by
-# images of different versions with the same loader.
-FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS loader
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS gobase
 WORKDIR /src
-ARG TARGETOS TARGETARCH
 ARG GOPROXY
+# GOCACHE explicitly: the cache mounts below must be where Go looks, whatever
+# HOME the image or BuildKit sets.
+ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build
+ARG TARGETOS TARGETARCH TARGETVARIANT
+# GOARM from the platform variant (linux/arm/v7 -> 7); other variants are
+# Go's defaults.
+ENV GOOS=$TARGETOS GOARCH=$TARGETARCH
+ENV TARGETVARIANT=$TARGETVARIANT
+
+FROM gobase AS loader
 RUN --mount=type=bind,target=/src \
     --mount=type=cache,target=/root/.cache/go-build \
-    --mount=type=cache,target=/go/pkg/mod \
-    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOMODCACHE=/go/pkg/mod GOFLAGS=-buildvcs=false \
-    go build -trimpath -ldflags "-s -w -buildid=" -o /out/dotenv-loader ./cmd/dotenv-loader && \
-    touch -d @0 /out/dotenv-loader
+    --mount=type=cache,target=/go/pkg/mod <<EOT
+  set -e
+  case "$TARGETARCH/$TARGETVARIANT" in arm/v*) export GOARM=${TARGETVARIANT#v} ;; esac
+  mkdir -p /out/bin
+  go build -trimpath -ldflags='-s -w -buildid=' -o /out/bin/dotenv-loader ./cmd/dotenv-loader
+  find /out/bin -exec touch -h -d @0 {} +
+EOT
 
-FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
-WORKDIR /src
-ARG TARGETOS TARGETARCH
+FROM gobase AS build
 ARG VERSION=0.0.0+unknown
 ARG REVISION=
-ARG GOPROXY
+ARG SOURCE_DATE_EPOCH=0
 RUN --mount=type=bind,target=/src \
     --mount=type=cache,target=/root/.cache/go-build \
-    --mount=type=cache,target=/go/pkg/mod \
-    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOMODCACHE=/go/pkg/mod GOFLAGS=-buildvcs=false \
-    go build -trimpath -tags "netgo static_build osusergo" \
-      -ldflags "-s -w -X main.Version=${VERSION} -X main.Revision=${REVISION}" \
-      -o /out/dockerfile-dotenv ./cmd/dockerfile-dotenv
+    --mount=type=cache,target=/go/pkg/mod <<EOT
+  set -e
+  case "$TARGETARCH/$TARGETVARIANT" in arm/v*) export GOARM=${TARGETVARIANT#v} ;; esac
+  mkdir -p /out/bin
+  go build -trimpath -tags "netgo static_build osusergo" \
+    -ldflags "-s -w -X main.Version=${VERSION} -X main.Revision=${REVISION}" \
+    -o /out/bin/dockerfile-dotenv ./cmd/dockerfile-dotenv
+  touch -h -d @0 /out/bin
+  touch -h -d "@${SOURCE_DATE_EPOCH}" /out/bin/dockerfile-dotenv
+EOT
 
 FROM scratch AS release
-# The frontend needs no network; caps equal upstream's builder/caps.go (a
-# missing cap fails --build-context builds).
+ARG VERSION=0.0.0+unknown
+ARG REVISION=
+ARG SOURCE=https://github.com/dockerfile-dotenv/dockerfile-dotenv
+# The frontend needs no network; caps equal upstream's (its
+# frontend/dockerfile/cmd/dockerfile-frontend/Dockerfile; a missing cap fails
+# --build-context builds). TestImageLabels checks both against upstream.
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd"
-COPY --from=loader /out/dotenv-loader /bin/dotenv-loader
-COPY --from=build /out/dockerfile-dotenv /bin/dockerfile-dotenv
+LABEL org.opencontainers.image.title="dockerfile-dotenv" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
+COPY --from=loader /out/ /
+COPY --from=build /out/ /
 ENTRYPOINT ["/bin/dockerfile-dotenv"]

@@ -2,6 +2,9 @@
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
+# Static builds everywhere: the unit tests, go vet and the dev image of make up
+# (hack/dev-image.sh) then share one Go build cache.
+export CGO_ENABLED ?= 0
 
 .PHONY: all test unit vet build e2e fuzz bounds
 all: build
@@ -35,8 +38,13 @@ fuzz:
 bounds: up
 	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -tags e2e -count=1 -timeout 3h -run TestBounds -v ./e2e/
 
-# tools first: the unit tests run the loader under busybox sh.
-test: tools vet unit e2e e2e-engine e2e-scale conformance-fast
+# tools first: the unit tests run the loader under busybox sh. Whatever the
+# result (failure, Ctrl-C), make test stops what it started (make down).
+test:
+	@trap 'hack/down.sh' EXIT; trap 'exit 130' INT TERM; $(MAKE) test-steps
+
+.PHONY: test-steps
+test-steps: tools vet unit e2e e2e-engine e2e-scale conformance-fast
 
 # The local stack (hack/): pinned tools in bin/, buildkitd + registry + images
 # under .local/ (`. .local/env` afterwards), the AIchor example built through it.
@@ -97,3 +105,17 @@ conformance-fast: up
 .PHONY: bench
 bench: up
 	bench/bench.sh
+
+# Releasing (hack/release.sh; README "Releasing"): every platform of upstream's
+# frontend image, attested, signed with COSIGN_PRIVATE_KEY, tagged x, x.y, x.y.z.
+# release-check (its own target: the 11-platform build does not fit make test's
+# hour on 2 cores with a cold BuildKit cache): a release of the current tree to the
+# stack's registry with a throwaway key, then e2e/release_test.go on it.
+.PHONY: release release-check
+release:
+	hack/tools.sh release
+	VERSION=$(VERSION) REGISTRY=$(REGISTRY) hack/release.sh
+
+release-check: up
+	hack/tools.sh release
+	hack/release-check.sh

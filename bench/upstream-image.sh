@@ -15,9 +15,11 @@ log=$LOGS/bench-upstream.log
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-sed -e "s|\./cmd/dockerfile-dotenv|$pkg|" -e 's|/dockerfile-dotenv|/dockerfile-frontend|g' \
+# Upstream's image has no loader: its layer goes.
+sed -e "s|\./cmd/dockerfile-dotenv|$pkg|" -e 's|/dockerfile-dotenv|/dockerfile-frontend|g' -e '/^COPY --from=loader /d' \
 	"$ROOT/Dockerfile" >"$tmp/Dockerfile"
-grep -q -- "-o /out/dockerfile-frontend $pkg\$" "$tmp/Dockerfile" || die "./Dockerfile changed shape: update bench/upstream-image.sh"
+grep -q -- "-o /out/bin/dockerfile-frontend $pkg\$" "$tmp/Dockerfile" && ! grep -q 'from=loader' "$tmp/Dockerfile" ||
+	die "./Dockerfile changed shape: update bench/upstream-image.sh"
 
 say "building $image (log .local/logs/bench-upstream.log)"
 docker buildx build --progress plain --platform "${FRONTEND_PLATFORMS:-linux/amd64,linux/arm64}" \

@@ -6,6 +6,7 @@ BASE_IMAGE=$REGISTRY/library/busybox:latest
 GO_VERSION=$(go env GOVERSION | sed 's/^go//')
 GO_IMAGE=$REGISTRY/library/golang:$GO_VERSION
 DOCKERFILE_IMAGE=$REGISTRY/docker/dockerfile:1
+SBOM_SCANNER_IMAGE=$REGISTRY/docker/buildkit-syft-scanner:stable-1
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # crane with its progress lines in .local/logs/images.log (shown on failure).
@@ -76,11 +77,24 @@ push_go_image() {
 	rm -rf "$tmp"
 }
 
+# upstream_frontend_label NAME: the value of upstream's frontend image label
+# NAME, from frontend/dockerfile/cmd/dockerfile-frontend/Dockerfile of the
+# BuildKit module of tools/go.mod (the caps are copied nowhere else but our
+# ./Dockerfile, which a unit test checks against the same file).
+upstream_frontend_label() {
+	local dir value
+	dir=$(go -C "$ROOT/tools" list -m -f '{{.Dir}}' github.com/moby/buildkit) || die "BuildKit module not found: run make tools"
+	value=$(sed -n "s/^LABEL $1=\"\\(.*\\)\"\$/\\1/p" "$dir/frontend/dockerfile/cmd/dockerfile-frontend/Dockerfile")
+	[ -n "$value" ] || die "label $1 not found in upstream's frontend Dockerfile"
+	echo "$value"
+}
+
 # docker/dockerfile:1, the syntax of ./Dockerfile: upstream's Dockerfile
 # frontend at the BuildKit version of tools/go.mod, built and labelled as
 # upstream's image is.
 push_dockerfile_image() {
-	local tmp
+	local tmp caps
+	caps=$(upstream_frontend_label moby.buildkit.frontend.caps)
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/root/bin"
 	CGO_ENABLED=0 go -C "$ROOT/tools" build -trimpath -tags "netgo static_build osusergo" \
@@ -89,7 +103,36 @@ push_dockerfile_image() {
 	crane_log append --oci-empty-base -f "$tmp/frontend.tar" -t "$DOCKERFILE_IMAGE" >/dev/null
 	crane_log mutate "$DOCKERFILE_IMAGE" --set-platform linux/amd64 --entrypoint /bin/dockerfile-frontend \
 		-l moby.buildkit.frontend.network.none=true \
-		-l moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd \
+		-l moby.buildkit.frontend.caps="$caps" \
 		-t "$DOCKERFILE_IMAGE" >/dev/null
+	rm -rf "$tmp"
+}
+
+# docker/buildkit-syft-scanner:stable-1, BuildKit's default SBOM generator
+# (--sbom=true, make release): a stand-in on the busybox stand-in that writes
+# an SPDX 2.3 document of the scanned image's files with their SHA-256, in
+# name order (the same files give the same document).
+push_sbom_scanner_image() {
+	local tmp
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/root/bin"
+	cat >"$tmp/root/bin/sbom-scan" <<'SCAN'
+#!/bin/sh
+# Stand-in for docker/buildkit-syft-scanner (BuildKit's SBOM scanner protocol).
+set -eu
+cd "$BUILDKIT_SCAN_SOURCE"
+n=0 files=
+for f in $(find . -type f | LC_ALL=C sort); do
+	n=$((n + 1))
+	sum=$(sha256sum "$f" | cut -d' ' -f1)
+	files="$files${files:+,}{\"fileName\":\"${f#.}\",\"SPDXID\":\"SPDXRef-File-$n\",\"checksums\":[{\"algorithm\":\"SHA256\",\"checksumValue\":\"$sum\"}]}"
+done
+ns=$(printf %s "$files" | sha256sum | cut -d' ' -f1)
+printf '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[],"predicate":{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"sbom","documentNamespace":"https://dockerfile-dotenv.invalid/sbom/%s","creationInfo":{"created":"1970-01-01T00:00:00Z","creators":["Tool: dockerfile-dotenv stand-in scanner"]},"files":[%s]}}\n' "$ns" "$files" >"$BUILDKIT_SCAN_DESTINATION/sbom.spdx.json"
+SCAN
+	chmod 755 "$tmp/root/bin/sbom-scan"
+	tar_dir "$tmp/root" "$tmp/scanner.tar" bin
+	crane_log append -b "$BASE_IMAGE-amd64" -f "$tmp/scanner.tar" -t "$SBOM_SCANNER_IMAGE" >/dev/null
+	crane_log mutate "$SBOM_SCANNER_IMAGE" --entrypoint /bin/sbom-scan -t "$SBOM_SCANNER_IMAGE" >/dev/null
 	rm -rf "$tmp"
 }

@@ -2,6 +2,10 @@
 # make tools: the pinned tools in ./bin, the buildx CLI plugin, the Debian
 # packages the stack needs and the foreign busybox for the stand-in base image.
 # Each step is skipped when its result is already there.
+#
+# hack/tools.sh release: also what releasing and checking a release need:
+# cosign (tools/cosign) and qemu-user-static (a release's binaries of every
+# platform run under emulation in make test). make up does not need them.
 . "$(dirname "$0")/lib.sh"
 
 # go_tools MODULE_DIR PACKAGE...: go build PACKAGEs of MODULE_DIR into bin/
@@ -81,4 +85,12 @@ if ! "$CACHE/busybox/i386/busybox" true 2>/dev/null; then
 	printf '%s' ':qemu-i386:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00:\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-i386-static:FP' |
 		as_root tee $binfmt/register >/dev/null
 	"$CACHE/busybox/i386/busybox" true || die "i386 binaries still do not run"
+fi
+
+# Releasing (make release, make release-check).
+if [ "${1:-}" = release ]; then
+	version_pkgs= gcflags=
+	go_tools "$ROOT/tools/cosign" github.com/sigstore/cosign/v2/cmd/cosign
+	command -v jq >/dev/null || apt_get install -y --no-install-recommends jq
+	[ -x /usr/bin/qemu-riscv64-static ] || apt_get install -y --no-install-recommends qemu-user-static
 fi

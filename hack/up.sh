@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make up: the local stack, each part started or pushed only when missing.
 #   a registry on 127.0.0.1:$REGISTRY_PORT (crane), buildkitd (OCI worker,
-#   runc) on .local/buildkitd.sock, the stand-in base and Go images, a buildx
-#   builder (remote driver), the frontend image built from ./Dockerfile.
+#   runc) on .local/buildkitd.sock, the stand-in base, Go, docker/dockerfile
+#   and SBOM scanner images, a buildx builder (remote driver), the frontend
+#   image from host-built binaries (hack/dev-image.sh).
 # Then `. .local/env` sets up a shell for docker buildx and buildctl.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/hack/images.sh"
 
 FRONTEND_IMAGE=$REGISTRY/dockerfile-dotenv:dev
-FRONTEND_PLATFORMS=${FRONTEND_PLATFORMS:-linux/amd64,linux/arm64}
 export BUILDKIT_HOST=unix://$SOCKET BUILDX_BUILDER=$BUILDER_NAME
 
 [ "$(id -u)" = 0 ] || die "buildkitd runs containers with runc as root: run make up as root"
@@ -35,23 +35,22 @@ create_builder() {
 	docker buildx create --name "$BUILDER_NAME" --driver remote "$BUILDKIT_HOST" >/dev/null
 }
 
-# The frontend image, built as it is published: ./Dockerfile through buildkitd
-# (its syntax image comes from the mirror), on the Go stand-in, with the Go
-# module proxy of this machine. Rebuilt when the sources or settings change.
+# The frontend image: host-built binaries in the release image's layout
+# (hack/dev-image.sh), the host platform and what the end-to-end tests build
+# for. Rebuilt when the sources or settings change. The release build of
+# ./Dockerfile is make release's (make test runs it once: make release-check).
 build_frontend() {
 	local stamp=$LOCAL/frontend.stamp inputs log=$LOGS/frontend.log
-	local sources=(. ':!hack' ':!examples' ':!e2e' ':!*_test.go' ':!*.md')
+	local sources=(. ':!hack' ':!examples' ':!e2e' ':!*_test.go' ':!*.md' hack/dev-image.sh)
 	rm -f "$LOCAL/frontend.index"
 	inputs="$(export GIT_INDEX_FILE=$LOCAL/frontend.index
-		git -C "$ROOT" add -A -- "${sources[@]}" && git -C "$ROOT" write-tree) $GO_IMAGE $FRONTEND_PLATFORMS"
+		git -C "$ROOT" add -A -- "${sources[@]}" && git -C "$ROOT" write-tree) $(git -C "$ROOT" rev-parse HEAD) $(go env GOVERSION)"
+	inputs+=" ${DEV_PLATFORMS:-} ${DEV_FRONTEND_PLATFORMS:-}"
 	if present "$FRONTEND_IMAGE" && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
 		return
 	fi
-	say "building $FRONTEND_IMAGE ($FRONTEND_PLATFORMS; log .local/logs/frontend.log)"
-	docker buildx build --progress plain --platform "$FRONTEND_PLATFORMS" \
-		--build-arg GO_IMAGE="$GO_IMAGE" --build-arg GOPROXY="$(go env GOPROXY)" --build-arg VERSION=dev \
-		--build-arg REVISION="$(git -C "$ROOT" rev-parse HEAD)" \
-		-t "$FRONTEND_IMAGE" --push "$ROOT" >"$log" 2>&1 || { tail -30 "$log"; die "frontend image build failed"; }
+	say "building $FRONTEND_IMAGE from host-built binaries (log .local/logs/frontend.log)"
+	"$ROOT/hack/dev-image.sh" "$FRONTEND_IMAGE" >"$log" 2>&1 || { tail -30 "$log"; die "frontend image build failed"; }
 	echo "$inputs" >"$stamp"
 }
 
@@ -67,6 +66,7 @@ start_buildkitd
 present "$BASE_IMAGE" || { say "pushing $BASE_IMAGE"; push_base_image; }
 present "$GO_IMAGE" || { say "pushing $GO_IMAGE"; push_go_image; }
 present "$DOCKERFILE_IMAGE" || { say "pushing $DOCKERFILE_IMAGE"; push_dockerfile_image; }
+present "$SBOM_SCANNER_IMAGE" || { say "pushing $SBOM_SCANNER_IMAGE"; push_sbom_scanner_image; }
 create_builder
 build_frontend
 write_env

@@ -27,7 +27,7 @@ func main() {
 	flag.Parse()
 
 	if version {
-		fmt.Printf("%s %s %s %s\n", os.Args[0], Package, Version, Revision)
+		printVersion(os.Stdout, "dockerfile-dotenv")
 		os.Exit(0)
 	}
 	// The cache=secret step of a build runs this binary from the frontend
