@@ -5,8 +5,9 @@
 # docker.io mirror, on its own socket and root. Prints one line per release.
 # Needs make up (`. .local/env` values) and root. Exit 1 when a release fails.
 #
-#   DAEMON_VERSIONS  releases to try (default: the newest patch of each line
-#                    the module proxy resolves here)
+#   DAEMON_VERSIONS  releases to try (default: the oldest that builds from
+#                    the module proxy, v0.9.0, and one release of some later
+#                    lines; the README's matrix names every release run)
 #   CORE_TESTS       e2e tests as a go test -run regexp ^(A|B|...)$; each
 #                    must run and pass
 #   ENGINE=1         also the Docker Engine of make up-engine (Debian's 20.10,
