@@ -71,15 +71,15 @@ up-engine: up
 	if [ -n "$(ENGINE_CURRENT)" ]; then ENGINE_FLAVOR=current hack/engine.sh up; fi
 
 e2e-engine: up-engine
-	. .local/env && . .local/engine.env && PATH=$(BIN):$$PATH $(GO) test -tags e2e -count=1 -timeout 20m -run '^TestEngine' ./e2e/
+	. .local/env && . .local/engine.env && PATH=$(BIN):$$PATH E2E_REQUIRED=1 $(GO) test -tags e2e -count=1 -timeout 20m -run '^TestEngine' ./e2e/
 	if [ -n "$(ENGINE_CURRENT)" ]; then . .local/env && . .local/engine-current.env && \
-		PATH=$(BIN):$$PATH $(GO) test -tags e2e -count=1 -timeout 20m -run '^TestEngine' ./e2e/; fi
+		PATH=$(BIN):$$PATH E2E_REQUIRED=1 $(GO) test -tags e2e -count=1 -timeout 20m -run '^TestEngine' ./e2e/; fi
 
 up-scale: up
 	hack/scale.sh up
 
 e2e-scale: up-scale
-	. .local/env && . .local/scale.env && PATH=$(BIN):$$PATH $(GO) test -tags e2e -count=1 -timeout 20m -run '^TestScale' ./e2e/
+	. .local/env && . .local/scale.env && PATH=$(BIN):$$PATH E2E_REQUIRED=1 $(GO) test -tags e2e -count=1 -timeout 20m -run '^TestScale' ./e2e/
 
 demo: up
 	hack/demo.sh

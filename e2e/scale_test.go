@@ -28,7 +28,7 @@ func getScale(t *testing.T) *scale {
 	}}
 	builder, base := os.Getenv("SCALE_BUILDER"), os.Getenv("SCALE_BASE")
 	if builder == "" || base == "" || sc.Other == "" {
-		t.Skip("the multi-node builder is not up: make e2e-scale")
+		notUp(t, "the multi-node builder is not up: make e2e-scale")
 	}
 	// The stack with the multi-node builder and the two-platform base.
 	c := *s
