@@ -45,7 +45,8 @@ func (c *fakeClient) BuildOpts() client.BuildOpts {
 	if llbCaps == nil {
 		llbCaps = pb.Caps.All()
 	}
-	opts := map[string]string{"source": fakeImage + ":1"}
+	// As a Dockerfile names it: short, the resolver gets it normalized.
+	opts := map[string]string{"source": "example/dockerfile-dotenv:1"}
 	maps.Copy(opts, c.opts)
 	return client.BuildOpts{
 		Opts:      opts,
@@ -95,7 +96,7 @@ func (c *fakeClient) ResolveImageConfig(_ context.Context, ref string, opt sourc
 }
 
 const (
-	fakeImage       = "registry.example/dockerfile-dotenv"
+	fakeImage       = "docker.io/example/dockerfile-dotenv"
 	fakeImageDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 )
 

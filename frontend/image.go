@@ -44,7 +44,9 @@ func (o *ownImage) Pinned() (string, error) {
 			o.pinned = c.String() // pinned by the user already
 			return
 		}
-		_, dgst, _, err := o.c.ResolveImageConfig(o.ctx, o.ref, sourceresolver.Opt{
+		// Normalized, as BuildKit resolves the frontend it starts: the
+		// resolver takes the first path component of "name/repo" for a host.
+		_, dgst, _, err := o.c.ResolveImageConfig(o.ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
 			LogName:  "[dotenv] resolve the frontend's image " + o.ref,
 			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &o.platform},
 		})
