@@ -7,6 +7,7 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/pkg/errors"
 )
@@ -110,5 +111,27 @@ func TestSecretMask(t *testing.T) {
 		if s.Mask != want {
 			t.Errorf("%s: Mask %v, want %v", setting, s.Mask, want)
 		}
+	}
+}
+
+// TestPolicyOtherDockerfiles: the build-arg is for the Dockerfile being
+// built; RUNs of another Dockerfile in the build (a bake target: context)
+// follow that Dockerfile's own directive, and its errors name it.
+func TestPolicyOtherDockerfiles(t *testing.T) {
+	main := &pb.SourceInfo{Filename: "app.Dockerfile", Data: []byte("FROM base\nRUN make\n")}
+	other := &pb.SourceInfo{Filename: "base.Dockerfile", Data: []byte("# dotenv=off\nFROM scratch\nRUN make\n")}
+	p := NewPolicy(Facts{BuildArg: "off=false,required", Dockerfile: main.Data, Image: ImageRef("example/dockerfile-dotenv@sha256:" + strings.Repeat("0", 64))})
+	d, err := p.Decide(llb.Run{Locations: []llb.Location{{Source: main, Line: 2}}})
+	if err != nil || d.Secret == nil || !d.Secret.Required {
+		t.Errorf("main Dockerfile: %+v, %v", d, err)
+	}
+	d, err = p.Decide(llb.Run{Locations: []llb.Location{{Source: other, Line: 3}}})
+	if err != nil || d.Secret != nil || d.Reason != "dotenv is off" {
+		t.Errorf("other Dockerfile: %+v, %v", d, err)
+	}
+	bad := &pb.SourceInfo{Filename: "base.Dockerfile", Data: []byte("# dotenv=stage=nope\nFROM scratch\nRUN make\n")}
+	_, err = p.Decide(llb.Run{Locations: []llb.Location{{Source: bad, Line: 3}}})
+	if srcs := errdefs.Sources(err); err == nil || len(srcs) != 1 || srcs[0].Info.Filename != "base.Dockerfile" {
+		t.Errorf("error %v does not name the other Dockerfile", err)
 	}
 }
