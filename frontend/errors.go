@@ -21,12 +21,14 @@ func (r *Rewriter) cleanError(err error) error {
 	msg := err.Error()
 	clean := msg
 	r.mu.Lock()
-	for quoted, step := range r.wrapped {
-		switch {
+	for args, step := range r.wrapped {
+		// `process %q did not complete successfully` since BuildKit 0.9,
+		// `executor failed running [%s]` in 0.8 (Docker Engine 20.10).
+		switch quoted := strconv.Quote(args); {
 		case strings.Contains(clean, quoted):
-			clean = strings.ReplaceAll(clean, quoted, step.user)
-		case strings.Contains(clean, step.raw):
-			clean = strings.ReplaceAll(clean, step.raw, step.rawUser)
+			clean = strings.ReplaceAll(clean, quoted, strconv.Quote(step.user))
+		case strings.Contains(clean, args):
+			clean = strings.ReplaceAll(clean, args, step.user)
 		default:
 			continue
 		}

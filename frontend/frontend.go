@@ -38,14 +38,19 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		Nonce:    bopts.SessionID,
 		Platform: platforms.Format(workerPlatform(bopts)),
 	}
-	if buildArg != "" {
-		// The build-arg is for the Dockerfile being built only: tell it from
-		// the others the build may carry (bake target: contexts).
-		dt, err := readDockerfile(ctx, c)
-		if err != nil {
+	requestID := bopts.Opts[keyRequestID]
+	// The Dockerfile being built, read once when needed: the build-arg is
+	// for it only (a build may carry others: bake target: contexts), and
+	// the lint subrequest checks its setting.
+	var dockerfile []byte
+	if buildArg != "" || requestID == lint.RequestLint {
+		var err error
+		if dockerfile, err = readDockerfile(ctx, c); err != nil {
 			return nil, err
 		}
-		facts.Dockerfile = dt
+	}
+	if buildArg != "" {
+		facts.Dockerfile = dockerfile
 	}
 	if src := bopts.Opts[keySource]; src != "" {
 		facts.Image = &ownImage{ctx: ctx, c: c, ref: src, platform: workerPlatform(bopts)}
@@ -55,17 +60,13 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch bopts.Opts[keyRequestID] {
+	switch requestID {
 	case convertllb.RequestConvertLLB:
 		if err := rw.rewriteConvertLLB(res); err != nil {
 			return nil, err
 		}
 	case lint.RequestLint:
-		dt, err := readDockerfile(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		if err := addLintWarnings(res, dt, buildArg); err != nil {
+		if err := addLintWarnings(res, dockerfile, buildArg); err != nil {
 			return nil, err
 		}
 	}

@@ -206,18 +206,11 @@ func TestSolvePassesThrough(t *testing.T) {
 // the argv; the user must see their command, and keep the exit code and the
 // Dockerfile line.
 func TestFailedRunNamesUserCommand(t *testing.T) {
-	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"), testFacts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var args []string
-	for _, e := range execs(t, def) {
-		args = e.Meta.Args
-	}
+	args := wrappedArgs(t)
 	daemonErr := errors.Wrapf(&gwpb.ExitError{ExitCode: 3}, "process %q did not complete successfully", strings.Join(args, " "))
-	src := &errdefs.Source{Info: def.Source.Infos[0], Ranges: []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}}
+	src := &errdefs.Source{Info: &pb.SourceInfo{Filename: "Dockerfile", Data: []byte(sbomDockerfile)}, Ranges: []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}}
 	c := &fakeClient{dockerfile: sbomDockerfile, solveErr: errdefs.WithSource(daemonErr, src)}
-	_, err = Build(t.Context(), c)
+	_, err := Build(t.Context(), c)
 	if err == nil {
 		t.Fatal("build succeeded")
 	}
@@ -398,17 +391,25 @@ func TestOwnImagePinned(t *testing.T) {
 // RUN `executor failed running [<argv>]`, unquoted; the user's argv replaces
 // the loader's there too.
 func TestFailedRunOldDaemon(t *testing.T) {
+	args := wrappedArgs(t)
+	daemonErr := errors.Errorf("executor failed running [%s]: exit code: 3", strings.Join(args, " "))
+	_, err := Build(t.Context(), &fakeClient{dockerfile: sbomDockerfile, solveErr: daemonErr})
+	if err == nil || !strings.Contains(err.Error(), "executor failed running [/bin/sh -c echo ") || strings.Contains(err.Error(), llb.LoaderPath) {
+		t.Errorf("error %v", err)
+	}
+}
+
+// wrappedArgs is the argv BuildKit runs for a wrapped RUN of sbomDockerfile,
+// as a failing step's error names it.
+func wrappedArgs(t *testing.T) []string {
+	t.Helper()
 	def, _, err := Convert(t.Context(), []byte(sbomDockerfile), readOpts(t, "none"), testFacts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var args []string
 	for _, e := range execs(t, def) {
-		args = e.Meta.Args
+		return e.Meta.Args
 	}
-	daemonErr := errors.Errorf("executor failed running [%s]: exit code: 3", strings.Join(args, " "))
-	_, err = Build(t.Context(), &fakeClient{dockerfile: sbomDockerfile, solveErr: daemonErr})
-	if err == nil || !strings.Contains(err.Error(), "executor failed running [/bin/sh -c echo ") || strings.Contains(err.Error(), llb.LoaderPath) {
-		t.Errorf("error %v", err)
-	}
+	t.Fatal("no RUN in the definition")
+	return nil
 }

@@ -261,7 +261,7 @@ func checkInvariants(t *testing.T, before, after *pb.Definition, report *llb.Rep
 		}
 		var expect []string
 		if step.Wrapped {
-			if llb.UserArgs(ae.Meta.Args)[0] != ae.Meta.Args[0] && ae.Meta.Args[0] == llb.LoaderPath {
+			if ae.Meta.Args[0] == llb.LoaderPath {
 				expect = append(expect, "loader")
 			}
 			expect = append(expect, "secret")

@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -22,15 +21,13 @@ type Rewriter struct {
 	policy llb.Policy
 
 	mu      sync.Mutex
-	wrapped map[string]wrappedStep // by the quoted argv BuildKit names a failed step with
+	wrapped map[string]wrappedStep // by the argv BuildKit names a failed step with, joined by spaces
 }
 
 // wrappedStep is what an error about a wrapped step needs.
 type wrappedStep struct {
-	user    string // the user's argv, quoted as BuildKit quotes it
-	raw     string // the argv joined by spaces, as BuildKit 0.8 prints it unquoted
-	rawUser string // the user's, the same way
-	secret  string // the secret id of loader v2, "" for v1
+	user   string // the user's argv, joined by spaces as BuildKit joins it
+	secret string // the secret id of loader v2, "" for v1
 }
 
 // NewRewriter returns c with the pass in front of Solve, deciding with policy.
@@ -71,21 +68,10 @@ func (r *Rewriter) Wrap(def *pb.Definition) (*pb.Definition, *llb.Report, error)
 	defer r.mu.Unlock()
 	for _, s := range report.Steps {
 		if s.Wrapped {
-			r.wrapped[quoteArgs(s.Args)] = wrappedStep{
-				user:    quoteArgs(s.UserArgs),
-				raw:     strings.Join(s.Args, " "),
-				rawUser: strings.Join(s.UserArgs, " "),
-				secret:  secretOf(s.Args),
-			}
+			r.wrapped[strings.Join(s.Args, " ")] = wrappedStep{user: strings.Join(s.UserArgs, " "), secret: secretOf(s.Args)}
 		}
 	}
 	return out, report, nil
-}
-
-// quoteArgs quotes an argv as BuildKit does in `process %q did not complete
-// successfully` (since v0.9; v0.8 said `executor failed running [%s]`).
-func quoteArgs(args []string) string {
-	return strconv.Quote(strings.Join(args, " "))
 }
 
 // secretOf returns the secret id a loader v2 argv loads, "" for others.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
@@ -199,5 +198,3 @@ func readOnly(m *pb.Mount) bool {
 	}
 	return false
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/solver/pb"
@@ -223,7 +224,7 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, []string, bool, e
 		return step, nil, true, nil
 	}
 	if v := loaderIn(exec.Meta.Args); v != 0 {
-		step.Reason = "runs loader v" + itoa(v) + " already"
+		step.Reason = "runs loader v" + strconv.Itoa(v) + " already"
 		return step, nil, true, nil
 	}
 	d, err := w.policy(Run{Locations: locs, Command: meta.Description[keyCommand], Platform: op.Platform})
