@@ -21,6 +21,7 @@ sed -e "s|\./cmd/dockerfile-dotenv|$pkg|" -e 's|/dockerfile-dotenv|/dockerfile-f
 grep -q -- "-o /out/bin/dockerfile-frontend $pkg\$" "$tmp/Dockerfile" && ! grep -q 'from=loader' "$tmp/Dockerfile" ||
 	die "./Dockerfile changed shape: update bench/upstream-image.sh"
 
+ensure_go_image
 say "building $image (log .local/logs/bench-upstream.log)"
 docker buildx build --progress plain --platform "${FRONTEND_PLATFORMS:-linux/amd64,linux/arm64}" \
 	-f "$tmp/Dockerfile" --build-arg GO_IMAGE="$GO_IMAGE" --build-arg GOPROXY="$(go env GOPROXY)" \

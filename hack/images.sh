@@ -9,6 +9,14 @@ DOCKERFILE_IMAGE=$REGISTRY/docker/dockerfile:1
 SBOM_SCANNER_IMAGE=$REGISTRY/docker/buildkit-syft-scanner:stable-1
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
+# present IMAGE: whether the registry has IMAGE.
+present() { crane digest "$1" >/dev/null 2>&1; }
+
+# ensure_go_image: the Go toolchain stand-in, pushed when missing.
+ensure_go_image() {
+	present "$GO_IMAGE" || { say "pushing $GO_IMAGE"; push_go_image; }
+}
+
 # crane with its progress lines in .local/logs/images.log (shown on failure).
 crane_log() {
 	crane "$@" 2>>"$LOGS/images.log" || { tail -5 "$LOGS/images.log" >&2; return 1; }
@@ -60,18 +68,34 @@ push_base_image() {
 	rm -rf "$tmp"
 }
 
-# The Go toolchain stand-in: the busybox stand-in, this machine's GOROOT and
-# CA certificates (for the module proxy), configured like the official image.
+# The Go toolchain stand-in, shaped like the official image: a Debian bookworm
+# root (debootstrap's minbase with gcc, make, git, curl and CA certificates,
+# as golang:<version> has them, apt lists removed), this machine's GOROOT and
+# the official image's environment. Debian's apt answers inside its containers
+# (host networking): ./Dockerfile's loader stage installs cross compilers
+# there. The root's tarball is kept in .cache (debootstrap takes minutes).
+# Only releases (make release-check) and make bench build with it.
 push_go_image() {
-	local tmp goroot
+	local tmp goroot root_tar=$CACHE/debian-bookworm-golang-root.tar
 	tmp=$(mktemp -d)
+	if [ ! -f "$root_tar" ]; then
+		command -v debootstrap >/dev/null || { . "$ROOT/hack/apt.sh"; apt_install debootstrap; }
+		say "debootstrap of Debian bookworm for the Go image stand-in (once; log .local/logs/debootstrap.log)"
+		mkdir -p "$LOGS" "$CACHE"
+		as_root debootstrap --variant=minbase --include=gcc,libc6-dev,make,git,curl,ca-certificates \
+			bookworm "$tmp/debian" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$LOGS/debootstrap.log" 2>&1 ||
+			{ tail -20 "$LOGS/debootstrap.log"; die "debootstrap failed"; }
+		as_root sh -c 'rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/cache/apt/archives/*.deb "$1"/dev/*' - "$tmp/debian"
+		as_root tar -C "$tmp/debian" --sort=name --numeric-owner --mtime=@0 -cf "$root_tar.tmp" .
+		as_root rm -rf "$tmp/debian"
+		mv "$root_tar.tmp" "$root_tar"
+	fi
 	goroot=$(go env GOROOT)
-	mkdir -p "$tmp/root/usr/local" "$tmp/root/etc/ssl/certs"
+	mkdir -p "$tmp/root/usr/local"
 	cp -a "$goroot" "$tmp/root/usr/local/go"
-	cp /etc/ssl/certs/ca-certificates.crt "$tmp/root/etc/ssl/certs/" ||
-		die "no /etc/ssl/certs/ca-certificates.crt: install ca-certificates"
-	tar_dir "$tmp/root" "$tmp/go.tar" etc usr
-	crane_log mutate "$BASE_IMAGE-amd64" --append "$tmp/go.tar" \
+	tar_dir "$tmp/root" "$tmp/go.tar" usr
+	crane_log append --oci-empty-base -f "$root_tar" -f "$tmp/go.tar" -t "$GO_IMAGE-layers" >/dev/null
+	crane_log mutate "$GO_IMAGE-layers" --set-platform linux/amd64 \
 		-e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local -e GOPATH=/go \
 		-e PATH=/go/bin:/usr/local/go/bin:$IMAGE_PATH -t "$GO_IMAGE" >/dev/null
 	rm -rf "$tmp"

@@ -8,7 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 [ -f "$LOCAL/env" ] || die "the stack is not up: run make up"
 . "$LOCAL/env"
+. "$ROOT/hack/images.sh" # ensure_go_image: ./Dockerfile builds FROM docker.io/library/golang
 for tool in cosign crane jq git go; do need "$tool" "run hack/tools.sh release"; done
+ensure_go_image
 
 version=${RELEASE_CHECK_VERSION:-0.0.1}
 repo=$REGISTRY/release-check/$(date +%s)/dockerfile-dotenv

@@ -15,7 +15,6 @@ export BUILDKIT_HOST=unix://$SOCKET BUILDX_BUILDER=$BUILDER_NAME
 for tool in buildkitd buildctl crane docker runc git; do need "$tool"; done
 docker buildx version >/dev/null 2>&1 || die "docker buildx plugin missing in $DOCKER_CONFIG: run make tools"
 
-present() { crane digest "$1" >/dev/null 2>&1; }
 
 start_registry() {
 	mkdir -p "$LOCAL/registry"
@@ -41,7 +40,7 @@ create_builder() {
 # ./Dockerfile is make release's (make test runs it once: make release-check).
 build_frontend() {
 	local stamp=$LOCAL/frontend.stamp inputs log=$LOGS/frontend.log
-	local sources=(. ':!hack' ':!examples' ':!e2e' ':!*_test.go' ':!*.md' hack/dev-image.sh)
+	local sources=(. ':!hack' ':!examples' ':!e2e' ':!*_test.go' ':!*.md' hack/dev-image.sh hack/cc.sh hack/build-loader.sh hack/musl.lock)
 	rm -f "$LOCAL/frontend.index"
 	inputs="$(export GIT_INDEX_FILE=$LOCAL/frontend.index
 		git -C "$ROOT" add -A -- "${sources[@]}" && git -C "$ROOT" write-tree) $(git -C "$ROOT" rev-parse HEAD) $(go env GOVERSION)"
@@ -64,7 +63,6 @@ write_env() {
 start_registry
 start_buildkitd
 present "$BASE_IMAGE" || { say "pushing $BASE_IMAGE"; push_base_image; }
-present "$GO_IMAGE" || { say "pushing $GO_IMAGE"; push_go_image; }
 present "$DOCKERFILE_IMAGE" || { say "pushing $DOCKERFILE_IMAGE"; push_dockerfile_image; }
 present "$SBOM_SCANNER_IMAGE" || { say "pushing $SBOM_SCANNER_IMAGE"; push_sbom_scanner_image; }
 create_builder
