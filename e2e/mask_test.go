@@ -3,10 +3,17 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
 )
 
 // maskDockerfile prints the canary every way issue #12 lists, each line
@@ -104,4 +111,90 @@ func TestMaskedExitStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMaskedEverywhere: where a RUN's output goes besides the progress
+// stream (issue #12): the build record's logs (`docker buildx history
+// logs`), buildkitd's log, the exporter's metadata, the image and the cache
+// export: the canary that every RUN of maskDockerfile prints is in none.
+func TestMaskedEverywhere(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": maskEnv, "Dockerfile": maskDockerfile})
+	dir := t.TempDir()
+	metadata, image, cache := filepath.Join(dir, "metadata.json"), filepath.Join(dir, "image.tar"), filepath.Join(dir, "cache")
+	out := p.build("--no-cache", "--secret", "id=_env,src=.env", "--metadata-file", metadata,
+		"--output", "type=oci,dest="+image, "--cache-to", "type=local,mode=max,dest="+cache)
+	check := func(place string, dt []byte) {
+		t.Helper()
+		for _, n := range maskNeedles() {
+			if bytes.Contains(dt, []byte(n)) {
+				t.Errorf("%s shows %q", place, n)
+			}
+		}
+	}
+	check("the progress log", []byte(out))
+	md := readFile(t, metadata)
+	check("the exporter's metadata", []byte(md))
+	var meta struct {
+		Ref string `json:"buildx.build.ref"`
+	}
+	if err := json.Unmarshal([]byte(md), &meta); err != nil || meta.Ref == "" {
+		t.Fatalf("no buildx.build.ref in the metadata (%v):\n%s", err, md)
+	}
+	// The record's id is the last part of builder/node/ref.
+	logs, err := p.run("docker", "buildx", "history", "logs", meta.Ref[strings.LastIndex(meta.Ref, "/")+1:])
+	if err != nil {
+		t.Fatalf("docker buildx history logs: %v\n%s", err, logs)
+	}
+	check("the build record's logs", []byte(logs))
+	if !strings.Contains(logs, "plain: ***.") {
+		t.Errorf("the build record's logs lack the masked RUN's output:\n%s", logs)
+	}
+	scanTar(t, image, func(name string, dt []byte) { check("the image: "+name, dt) })
+	walkFiles(t, cache, func(name string, dt []byte) { check("the cache export: "+name, dt) })
+	if log := os.Getenv("BUILDKITD_LOG"); log != "" {
+		check("buildkitd's log", []byte(readFile(t, log)))
+	}
+}
+
+// TestMaskChangesOnlyValues: the RUNs' output with masking is their output
+// without it (mask=false, as upstream prints it) with the values replaced by
+// ***, as the reference masker (package mask) replaces them: step by step,
+// line by line, nothing else changed, lost or reordered.
+func TestMaskChangesOnlyValues(t *testing.T) {
+	s := getStack(t)
+	p := s.project(t, map[string]string{".env": maskEnv, "Dockerfile": maskDockerfile})
+	masked := stepOutput(p.build("--no-cache", "--secret", "id=_env,src=.env"))
+	plain := stepOutput(p.build("--no-cache", "--secret", "id=_env,src=.env", "--build-arg", "BUILDKIT_DOTENV=mask=false"))
+	vars, err := dotenv.Parse([]byte(maskEnv), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	for _, v := range vars {
+		values = append(values, v.Value)
+	}
+	patterns := mask.Patterns(values)
+	if len(masked) != len(plain) || len(plain) < 8 {
+		t.Fatalf("%d steps print with masking, %d without", len(masked), len(plain))
+	}
+	for step, text := range plain {
+		var want bytes.Buffer
+		w := mask.NewWriter(&want, patterns)
+		w.Write([]byte(text))
+		w.Flush()
+		if masked[step] != want.String() {
+			t.Errorf("step %s: masked output\n%q\nwant (the unmasked output, masked by package mask)\n%q", step, masked[step], want.String())
+		}
+	}
+}
+
+// stepOutput returns what each step of a plain progress log printed: its
+// lines without BuildKit's "#N 1.234 " prefix, by step number.
+func stepOutput(log string) map[string]string {
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^#(\d+) [0-9]+\.[0-9]+ (.*)$`).FindAllStringSubmatch(log, -1) {
+		out[m[1]] += m[2] + "\n"
+	}
+	return out
 }
