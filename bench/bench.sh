@@ -13,6 +13,7 @@ CACHED=${BENCH_CACHED:-30}       # cached rebuilds per frontend
 UNCACHED=${BENCH_UNCACHED:-10}   # uncached builds of 50 RUNs per frontend
 LOADER=${BENCH_LOADER:-5}        # builds timing the loader alone
 RSS=${BENCH_RSS:-5}              # builds and conversions of 1,000 RUNs per frontend
+OUTPUT=${BENCH_OUTPUT:-5}        # builds of a RUN printing 100 MB per frontend
 SVG=${BENCH_SVG:-$ROOT/bench/pass-cost.svg}
 
 declare -A image comm=([ours]=dockerfile-dotenv [upstream]=dockerfile-frontend)
@@ -154,6 +155,25 @@ RUN --mount=type=bind,target=/bench --mount=type=secret,id=_env,target=/run/secr
 	done
 }
 
+# A RUN that prints 100 MB of text lines, which ours masks (the file's value
+# is long enough to be masked) and upstream's does not: BuildKit's time of the
+# RUN step, each frontend in turn. BuildKit keeps only the start of a step's
+# log, but reads it all from the container.
+bench_output() {
+	local who dir r
+	say "a RUN printing 100 MB: $OUTPUT builds per frontend (BENCH_OUTPUT)"
+	for who in ours upstream; do
+		project output "$who" "FROM $BASE_IMAGE
+RUN yes 'a line of build output: 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ' | head -c 100000000" >/dev/null
+	done
+	for r in $(seq "$OUTPUT"); do
+		for who in $(rotate "$r" ours upstream); do
+			dir=$OUT/output-$who
+			build "$dir/$r.json" "$dir" --no-cache --progress rawjson >/dev/null
+		done
+	done
+}
+
 bench_size() {
 	local who bytes
 	say "image sizes (linux/amd64)"
@@ -208,6 +228,7 @@ load "after the Go benchmarks"
 bench_cached
 bench_uncached
 bench_loader
+bench_output
 load "after the builds"
 bench_size
 bench_rss

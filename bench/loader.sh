@@ -4,7 +4,8 @@
 #   loader  /bin/sh -c '<loader>' dockerfile-dotenv <plain>  ours
 #   exec    /bin/sh -c 'exec "$@"' dockerfile-dotenv <plain> the second shell alone
 #   inline  /bin/sh -c '<loader without its exec>echo step'  one shell, no exec
-#   v2      /bench/dotenv-loader --id=_env --file=… -- <plain>  loader v2, ours
+#   v2      /bench/dotenv-loader --id=_env --file=… -- <plain>  loader v2, mask=false
+#   v2mask  /bench/dotenv-loader … --mask -- <plain>        loader v2, ours (masking)
 # (/bench/loader.txt is loader v1's frozen text, /bench/dotenv-loader loader
 # v2's program.) Prints a line per way: its
 # total wall time in centiseconds (/proc/uptime: busybox's date has no %N)
@@ -34,7 +35,7 @@ block() {
 	echo "$(($(cs) - t)) $cpu"
 }
 
-ways="plain loader exec inline v2"
+ways="plain loader exec inline v2 v2mask"
 for way in $ways; do eval "wall_$way=0 cpu_$way=0"; done
 for _ in $(seq $((n / 10))); do
 	for way in $ways; do
@@ -44,6 +45,7 @@ for _ in $(seq $((n / 10))); do
 		exec) set -- $(block /bin/sh -c 'exec "$@"' dockerfile-dotenv /bin/sh -c 'echo step') ;;
 		inline) set -- $(block /bin/sh -c "$inline") ;;
 		v2) set -- $(block /bench/dotenv-loader --id=_env --file=/run/secrets/_env -- /bin/sh -c 'echo step') ;;
+		v2mask) set -- $(block /bench/dotenv-loader --id=_env --file=/run/secrets/_env --mask -- /bin/sh -c 'echo step') ;;
 		esac
 		eval "wall_$way=\$((wall_$way + $1)) cpu_$way=\$((cpu_$way + $2))"
 	done

@@ -26,6 +26,8 @@ const (
 	cachedBudget   = 1.03 // cached rebuild, ours / upstream
 	loaderBudget   = 2.0  // ms per RUN, loader v1
 	loaderV2Budget = 1.0  // ms of CPU per RUN, loader v2
+	maskBudget     = 1.5  // ms of CPU per RUN, loader v2 masking (the default)
+	outputMB       = 100  // what bench_output's RUN prints
 	sizeBudget     = 1.02 // image, ours / upstream
 	budgetRuns     = 1000
 	uncachedRuns   = 50
@@ -45,9 +47,14 @@ func main() {
 	s, err := readSamples(filepath.Join(dir, "samples.tsv"))
 	check(err)
 	for _, who := range []string{"ours", "upstream", "boilerplate"} {
-		steps, err := runSteps(filepath.Join(dir, "uncached-"+who))
+		steps, err := runSteps(filepath.Join(dir, "uncached-"+who), uncachedRuns)
 		check(err)
 		s.add("step", who, steps...)
+	}
+	for _, who := range []string{"ours", "upstream"} {
+		steps, err := runSteps(filepath.Join(dir, "output-"+who), 1)
+		check(err)
+		s.add("output", who, steps...)
 	}
 	for _, who := range []string{"ours", "upstream"} {
 		compressed, err := compressedSize(filepath.Join(dir, "manifest-"+who+".json"))
@@ -146,7 +153,26 @@ func buildRows(t *table, s samples) {
 			f.what, l["plain"].n, loaderExecs),
 			scaled(l["plain"], perExec).milliseconds(), scaled(l["v2"], perExec).milliseconds(), scaled(l["loader"], perExec).milliseconds(),
 			fmt.Sprintf("%.2f ms per RUN (v1: %.2f)", d2, d), budget, met)
+		dm := extra("v2mask")
+		budget, met = "", ""
+		if f.key == "loader-cpu" {
+			budget, met = fmt.Sprintf("≤ %g ms", maskBudget), yes(dm <= maskBudget)
+		}
+		t.add(fmt.Sprintf("loader v2 masking (the default) alone, %s: a RUN's shell without / with it; reference: v2 without masking (%d builds × %d)",
+			f.what, l["plain"].n, loaderExecs),
+			scaled(l["plain"], perExec).milliseconds(), scaled(l["v2mask"], perExec).milliseconds(), scaled(l["v2"], perExec).milliseconds(),
+			fmt.Sprintf("%.2f ms per RUN", dm), budget, met)
 	}
+
+	o := s.stat("output")
+	extra := o["ours"].median - o["upstream"].median
+	rate := "faster than upstream's"
+	if extra > 0 {
+		rate = fmt.Sprintf("%.0f MB/s of masking", outputMB/extra)
+	}
+	t.add(fmt.Sprintf("a RUN printing %d MB of text, ours masking, as BuildKit times it (n = %d, %d)", outputMB, o["upstream"].n, o["ours"].n),
+		o["upstream"].seconds(), o["ours"].seconds(), "",
+		fmt.Sprintf("×%.3f; %+.3f s: %s", o["ours"].median/o["upstream"].median, extra, rate), "", "")
 
 	for _, f := range []string{"compressed", "uncompressed"} {
 		z := s.stat(f)
@@ -268,8 +294,8 @@ func (s samples) paired(figure, who, other string, f func(who, other float64) fl
 var runStep = regexp.MustCompile(`^\[[^]]*\d+/\d+\] RUN `)
 
 // runSteps reads the rawjson progress of the builds in dir and returns how
-// long each RUN step took, in seconds.
-func runSteps(dir string) ([]float64, error) {
+// long each RUN step took, in seconds; each build has runs of them.
+func runSteps(dir string, runs int) ([]float64, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		return nil, fmt.Errorf("no progress logs in %s (%v)", dir, err)
@@ -299,8 +325,8 @@ func runSteps(dir string) ([]float64, error) {
 			}
 		}
 		f.Close()
-		if len(last) != uncachedRuns {
-			return nil, fmt.Errorf("%s: %d RUN steps, want %d", file, len(last), uncachedRuns)
+		if len(last) != runs {
+			return nil, fmt.Errorf("%s: %d RUN steps, want %d", file, len(last), runs)
 		}
 		for _, d := range last {
 			out = append(out, d)
