@@ -317,7 +317,7 @@ func TestCheckReportsBadSetting(t *testing.T) {
 		}
 		var ours []lint.Warning
 		for _, w := range results.Warnings {
-			if w.RuleName == ruleInvalidSetting {
+			if w.RuleName == plan.RuleInvalidSetting.Name {
 				ours = append(ours, w)
 			}
 		}
