@@ -32,7 +32,8 @@ const (
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	bopts := c.BuildOpts()
 	buildArg := bopts.Opts[keyDotenvArg]
-	if buildArg != "" {
+	requestID := bopts.Opts[keyRequestID]
+	if buildArg != "" && requestID != lint.RequestLint { // a check reports it as DotenvInvalidSetting
 		if _, err := config.Default().Apply(buildArg); err != nil {
 			return nil, errors.Wrapf(err, "invalid build-arg %s", config.BuildArg)
 		}
@@ -66,7 +67,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch bopts.Opts[keyRequestID] {
+	switch requestID {
 	case convertllb.RequestConvertLLB:
 		err = rw.rewriteConvertLLB(res)
 	case lint.RequestLint:
