@@ -243,3 +243,43 @@ func renderSecrets(secrets []outline.Secret) string {
 	}
 	return b.String()
 }
+
+// TestChecksOncePerBuild: a build of two platforms warns once, as
+// upstream's builder does (it warns for the first platform only).
+func TestChecksOncePerBuild(t *testing.T) {
+	c := &fakeClient{
+		dockerfile: "FROM busybox as build\nRUN cp /run/secrets/_env /app/.env\n",
+		opts:       map[string]string{"platform": "linux/amd64,linux/arm64"},
+	}
+	if _, err := Build(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	for _, req := range c.solves {
+		if req.Definition != nil && len(execs(t, req.Definition)) > 0 {
+			runs++
+		}
+	}
+	if runs != 2 {
+		t.Fatalf("%d solves with the RUN, want one per platform", runs)
+	}
+	want := "WARN: FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)\n" +
+		"WARN: DotenvSecretCopied: Secret _env is copied from /run/secrets/_env to /app/.env, which stays in the image with every value (line 2)\n"
+	var got strings.Builder
+	for _, w := range c.warnings {
+		got.WriteString("WARN: " + w.msg + "\n")
+	}
+	if got.String() != want {
+		t.Errorf("warnings:\n%s\nwant:\n%s", got.String(), want)
+	}
+}
+
+// TestCheckBuildError: an error of the build that is not about the setting
+// (here: no loader for the platform) is the check's build error, as
+// upstream's check reports a Dockerfile that cannot build.
+func TestCheckBuildError(t *testing.T) {
+	results, _ := check(t, Build, []byte("FROM busybox\nRUN make\n"), map[string]string{"platform": "linux/mips64"})
+	if results.Error == nil || !strings.Contains(results.Error.Message, "has no loader for platform linux/mips64") {
+		t.Errorf("check error %+v", results.Error)
+	}
+}

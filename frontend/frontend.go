@@ -108,18 +108,23 @@ func (b *build) source(ctx context.Context) (*dockerui.Source, error) {
 }
 
 // convert converts the Dockerfile for the requested target as upstream's
-// builder does, and runs the pass: what a build of it would wrap.
+// builder does for its first platform, and runs the pass: what a build of
+// it would wrap.
 func (b *build) convert(ctx context.Context) (*llb.Report, error) {
 	src, err := b.source(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src.Data, dockerfile2llb.ConvertOpt{
+	opt := dockerfile2llb.ConvertOpt{
 		Config:       b.bc.Config,
 		Client:       b.bc,
 		SourceMap:    src.SourceMap,
 		MetaResolver: b.c,
-	})
+	}
+	if len(b.bc.TargetPlatforms) > 0 {
+		opt.TargetPlatform = &b.bc.TargetPlatforms[0] // as the build's first platform
+	}
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src.Data, opt)
 	if err != nil {
 		return nil, err
 	}
