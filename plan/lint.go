@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/solver/pb"
 )
 
 // Built is a build of a Dockerfile, as the checks see it.
@@ -41,10 +42,19 @@ func (p *Plan) Lint(dockerfile []byte, b Built, l *linter.Linter) {
 	for _, n := range res.AST.Children {
 		nodes[n.StartLine] = n
 	}
+	ours := map[*pb.SourceInfo]bool{} // whether a step's source is dockerfile, by source
+	isOurs := func(src *pb.SourceInfo) bool {
+		is, ok := ours[src]
+		if !ok {
+			is = bytes.Equal(src.Data, dockerfile)
+			ours[src] = is
+		}
+		return is
+	}
 	built := map[int]bool{} // the first line of each RUN the build runs
 	for _, s := range b.Steps {
 		for _, loc := range s.Locations {
-			if bytes.Equal(loc.Source.Data, dockerfile) {
+			if isOurs(loc.Source) {
 				built[loc.Line] = true
 			}
 		}
@@ -79,7 +89,7 @@ func (p *Plan) Lint(dockerfile []byte, b Built, l *linter.Linter) {
 			continue
 		}
 		for _, loc := range s.Locations {
-			if !bytes.Equal(loc.Source.Data, dockerfile) {
+			if !isOurs(loc.Source) {
 				continue
 			}
 			rl, where := l, lineRange(loc.Line)
