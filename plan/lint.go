@@ -104,30 +104,39 @@ func (p *Plan) Lint(dockerfile []byte, b Built, l *linter.Linter) {
 // lintRun checks one RUN the build runs. own is its mount of the secret.
 func (p *Plan) lintRun(run *instructions.RunCommand, node *parser.Node, own *instructions.Mount, l *linter.Linter) {
 	line := run.Location()[0].Start.Line
-	why := p.excluded(line) // why the RUN would be left as is without an opt-out
-	switch {
-	case p.Config.Off:
-		why = "dotenv is off"
-	case own != nil:
-		why = "it mounts secret " + p.Config.ID + " itself"
-	}
-	if n := p.optOut[line]; n != 0 && why != "" {
-		l.Run(&RuleDirectiveIgnored, lineRange(n), RuleDirectiveIgnored.Format(why))
+	wrappable := !p.Config.Off && p.excluded(line) == "" // by the setting, its own mount and opt-out aside
+	optOut := p.optOut[line]
+	if optOut != 0 {
+		why := ""
+		switch {
+		case p.Config.Off:
+			why = "dotenv is off"
+		case own != nil:
+			why = "it mounts secret " + p.Config.ID + " itself"
+		case !wrappable:
+			why = p.excluded(line)
+		}
+		if why != "" {
+			l.Run(&RuleDirectiveIgnored, lineRange(optOut), RuleDirectiveIgnored.Format(why))
+		}
 	}
 	if !run.PrependShell || len(run.Files) > 0 || len(run.CmdLine) != 1 || node == nil {
 		return // the checks below read shell-form scripts only
 	}
 	script := run.CmdLine[0]
-	wrapped := why == "" && p.optOut[line] == 0
-	file := p.Config.MountTarget()
-	if own != nil {
+	file := p.Config.MountTarget() // where the RUN has the secret's file
+	switch {
+	case own != nil && own.Env != nil && own.Target == "":
+		return // only in a variable
+	case own != nil:
 		file = secretTarget(own)
-		if rest, ok := loadedByHand(script, file); ok && own.Env == nil && (!own.Required || p.Config.Required) &&
-			!p.Config.Off && p.optOut[line] == 0 && p.excluded(line) == "" {
-			l.Run(&RuleRedundantBoilerplate, run.Location(), RuleRedundantBoilerplate.Format(p.Config.ID, withoutMount(run, node, own, rest)))
+		if wrappable && optOut == 0 && own.Env == nil && (!own.Required || p.Config.Required) {
+			if rest, ok := loadedByHand(script, file); ok {
+				l.Run(&RuleRedundantBoilerplate, run.Location(), RuleRedundantBoilerplate.Format(p.Config.ID, withoutMount(run, node, own, rest)))
+			}
 		}
-	} else if !wrapped {
-		return
+	case !wrappable || optOut != 0:
+		return // no secret in this RUN
 	}
 	for _, dest := range copies(script, file, func(dest string) bool { return keptInImage(dest, run) }) {
 		l.Run(&RuleSecretCopied, run.Location(), RuleSecretCopied.Format(p.Config.ID, file, dest))
