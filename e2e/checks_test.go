@@ -238,3 +238,61 @@ func checkWarnings(t *testing.T, answer string) []checkWarning {
 	}
 	return out
 }
+
+// TestCheckSettings: settings the build rejects are reported by --call
+// check under their rule, with the build's message and line; a stage= that
+// the target runs no RUN in is a warning.
+func TestCheckSettings(t *testing.T) {
+	s := getStack(t)
+	for _, tc := range []struct {
+		name, dockerfile string
+		args             []string
+		want             string // in --call check
+		build            string // in the build's error, "" when it builds
+	}{
+		{
+			name:       "invalid directive",
+			dockerfile: header + "# dotenv=id=a,id=b\nFROM {{.Base}}\nRUN true\n",
+			want:       "WARNING: DotenvInvalidSetting - https://github.com/dockerfile-dotenv/dockerfile-dotenv#dotenvinvalidsetting\ninvalid dotenv directive: id: given twice\nDockerfile:2\n",
+			build:      "invalid dotenv directive: id: given twice",
+		},
+		{
+			name:       "invalid build-arg",
+			dockerfile: header + "FROM {{.Base}}\nRUN true\n",
+			args:       []string{"--build-arg", "BUILDKIT_DOTENV=requird"},
+			want:       "WARNING: DotenvInvalidSetting - https://github.com/dockerfile-dotenv/dockerfile-dotenv#dotenvinvalidsetting\ninvalid build-arg BUILDKIT_DOTENV: unknown key \"requird\"",
+			build:      "invalid build-arg BUILDKIT_DOTENV: unknown key \"requird\"",
+		},
+		{
+			// BuildKit ignores the syntax line: our frontend runs only when
+			// selected another way.
+			name:       "directive above syntax",
+			dockerfile: "# dotenv=required\n" + header + "FROM {{.Base}}\nRUN true\n",
+			args:       []string{"--build-arg", "BUILDKIT_SYNTAX={{.Frontend}}"},
+			want:       "WARNING: DotenvDirectiveIgnored - https://github.com/dockerfile-dotenv/dockerfile-dotenv#dotenvdirectiveignored\nthe dotenv directive must come after the syntax directive: BuildKit ignores directives that follow one it does not know\nDockerfile:1\n",
+			build:      "the dotenv directive must come after the syntax directive",
+		},
+		{
+			name:       "stage unreached",
+			dockerfile: header + "# dotenv=stage=build\nFROM {{.Base}} AS build\nRUN true\n\nFROM {{.Base}} AS docs\nRUN echo docs\n",
+			args:       []string{"--target", "docs"},
+			want:       "WARNING: DotenvStageUnreached - https://github.com/dockerfile-dotenv/dockerfile-dotenv#dotenvstageunreached\nNo RUN gets secret _env: target docs runs no RUN in a stage of stage= (build)\nDockerfile:2\n",
+		},
+	} {
+		p := s.project(t, map[string]string{"Dockerfile": tc.dockerfile})
+		args := slices.Clone(tc.args)
+		for i, a := range args {
+			args[i] = strings.ReplaceAll(a, "{{.Frontend}}", s.Frontend)
+		}
+		if got := p.call("check", args...); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: --call check lacks %q:\n%s", tc.name, tc.want, got)
+		}
+		out, err := p.buildErr(args...)
+		switch {
+		case tc.build == "" && err != nil:
+			t.Errorf("%s: the build failed: %v\n%s", tc.name, err, out)
+		case tc.build != "" && (err == nil || !strings.Contains(lastErrorLine(out), tc.build)):
+			t.Errorf("%s: the build's error lacks %q: %v\n%s", tc.name, tc.build, err, out)
+		}
+	}
+}
