@@ -84,8 +84,8 @@ type Step struct {
 
 	// Locations are the Dockerfile instructions the step stands for.
 	Locations []Location `json:"-"`
-	// Secret is what the policy decided for the step, nil when it is left as
-	// is by the policy (a conflict leaves it set: see Conflict).
+	// Secret is the secret the policy gave the step, nil when the policy
+	// left it as is (set when a mount of the step kept it as is).
 	Secret *Secret `json:"-"`
 	// Conflict: the step is left as is because one of its mounts is where
 	// the pass's would go (not because it reads the secret itself).
