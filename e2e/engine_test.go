@@ -359,8 +359,9 @@ func scanTarBytes(t *testing.T, dt []byte, fn func(name string, dt []byte)) {
 }
 
 // TestEngineSubrequests: on the Engine's BuildKit 0.8, through buildx's
-// docker driver, --call outline and targets answer as upstream's frontend
-// image does on the same Engine, --check finds the same lint warning, and
+// docker driver, --call outline (but for its _env) and targets answer as
+// upstream's frontend image does on the same Engine, --check finds the same
+// lint warning, and
 // convertllb shows the wrapped RUN. (The Engine's own 20.10 CLI has no
 // --call or --check.)
 func TestEngineSubrequests(t *testing.T) {
@@ -386,6 +387,9 @@ FROM deps AS app
 	for _, c := range []string{"outline", "targets", "check"} {
 		// check quotes the Dockerfile: the syntax lines differ
 		got, want := call(p, c), strings.ReplaceAll(call(upstream, c), e.Upstream, e.Frontend)
+		if c == "outline" {
+			got = withoutEnvRow(t, got) // the RUN is wrapped: ours lists _env
+		}
 		if got != want {
 			t.Errorf("--call %s differs from upstream's:\n%s\nupstream:\n%s", c, got, want)
 		}

@@ -36,8 +36,15 @@ type fakeClient struct {
 	solveErr   error               // returned by solves of definitions with an exec
 	llbCaps    []*apicapspb.APICap // the daemon's LLB caps; all of v0.34's when nil
 
-	mu     sync.Mutex
-	solves []client.SolveRequest
+	mu       sync.Mutex
+	solves   []client.SolveRequest
+	warnings []warning
+}
+
+// warning is one Warn call, as the progress stream gets it.
+type warning struct {
+	msg  string
+	opts client.WarnOpts
 }
 
 func (c *fakeClient) BuildOpts() client.BuildOpts {
@@ -85,9 +92,14 @@ func (c *fakeClient) ResolveSourceMetadata(_ context.Context, op *pb.SourceOp, _
 
 // ResolveImageConfig answers for this frontend's image (BuildOpts's source):
 // a build pins it by digest and checks it has a loader for each platform.
-func (c *fakeClient) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+// Other images get a minimal config.
+func (c *fakeClient) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
 	if !strings.HasPrefix(ref, fakeImage) {
-		return "", "", nil, errors.Errorf("fake: no image %s", ref)
+		md, err := c.ResolveSourceMetadata(ctx, &pb.SourceOp{Identifier: "docker-image://" + ref}, opt)
+		if err != nil {
+			return "", "", nil, err
+		}
+		return ref, md.Image.Digest, md.Image.Config, nil
 	}
 	if p := opt.ImageOpt.Platform; p != nil && p.Architecture == "mips64" {
 		return "", "", nil, errors.Errorf("no match for platform in manifest: not found")
@@ -102,7 +114,12 @@ const (
 
 func (c *fakeClient) Inputs(context.Context) (map[string]bkllb.State, error) { return nil, nil }
 
-func (c *fakeClient) Warn(context.Context, digest.Digest, string, client.WarnOpts) error { return nil }
+func (c *fakeClient) Warn(_ context.Context, _ digest.Digest, msg string, opts client.WarnOpts) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.warnings = append(c.warnings, warning{msg: msg, opts: opts})
+	return nil
+}
 
 type fakeRef struct {
 	client.Reference
@@ -317,7 +334,7 @@ func TestCheckReportsBadSetting(t *testing.T) {
 		}
 		var ours []lint.Warning
 		for _, w := range results.Warnings {
-			if w.RuleName == ruleInvalidSetting {
+			if w.RuleName == plan.RuleInvalidSetting.Name {
 				ours = append(ours, w)
 			}
 		}

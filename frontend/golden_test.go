@@ -189,10 +189,10 @@ func compareGolden(t *testing.T, file, got string) {
 	}
 	want, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("%v (run go test ./frontend -run TestGolden -update to create it)", err)
+		t.Fatalf("%v (run go test ./frontend -run Golden -update to create it)", err)
 	}
 	if string(want) != got {
-		t.Errorf("%s differs (go test ./frontend -run TestGolden -update rewrites it)\n--- got:\n%s\n--- want:\n%s", file, got, want)
+		t.Errorf("%s differs (go test ./frontend -run Golden -update rewrites it)\n--- got:\n%s\n--- want:\n%s", file, got, want)
 	}
 }
 

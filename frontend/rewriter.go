@@ -19,6 +19,9 @@ import (
 type Rewriter struct {
 	client.Client
 	policy llb.Policy
+	// checks, when set, sees the report of each definition before it is
+	// solved; its error fails the solve.
+	checks func(context.Context, *llb.Report) error
 
 	mu      sync.Mutex
 	wrapped map[string]wrappedStep // by the argv BuildKit names a failed step with, joined by spaces
@@ -44,6 +47,11 @@ func (r *Rewriter) Solve(ctx context.Context, req client.SolveRequest) (*client.
 			return nil, err
 		}
 		req.Definition = def
+		if r.checks != nil {
+			if err := r.checks(ctx, report); err != nil {
+				return nil, err
+			}
+		}
 		// A solve is lazy: without Evaluate, a failing RUN would fail after
 		// Build returned, and its error would reach the user without passing
 		// here. Evaluating now costs nothing more: the result is needed.

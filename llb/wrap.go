@@ -81,6 +81,15 @@ type Step struct {
 	// latter.
 	Args     []string `json:"args,omitempty"`
 	UserArgs []string `json:"userArgs,omitempty"`
+
+	// Locations are the Dockerfile instructions the step stands for.
+	Locations []Location `json:"-"`
+	// Secret is the secret the policy gave the step, nil when the policy
+	// left it as is (set when a mount of the step kept it as is).
+	Secret *Secret `json:"-"`
+	// Conflict: the step is left as is because one of its mounts is where
+	// the pass's would go (not because it reads the secret itself).
+	Conflict bool `json:"-"`
 }
 
 // Report lists the RUN steps of a definition in Def order.
@@ -211,7 +220,7 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, []string, bool, e
 	if len(locs) == 0 {
 		return Step{}, nil, false, nil // not a Dockerfile RUN: a frontend's own exec
 	}
-	step := Step{Line: locs[0].Line, Name: meta.Description[keyCustomName]}
+	step := Step{Line: locs[0].Line, Name: meta.Description[keyCustomName], Locations: locs}
 	for _, l := range locs {
 		step.Lines = append(step.Lines, l.Line)
 	}
@@ -236,8 +245,9 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, []string, bool, e
 		return step, nil, true, nil
 	}
 	secret := *d.Secret
+	step.Secret = &secret
 	if reason, own := conflict(exec, secret); reason != "" {
-		step.Reason = reason
+		step.Reason, step.Conflict = reason, !own
 		if !own || !secret.CacheKey.Enabled() || hasMountAt(exec, keyPath(secret)) {
 			return step, nil, true, nil
 		}

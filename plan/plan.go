@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/config"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
@@ -33,6 +34,7 @@ type Plan struct {
 
 	directiveLine int         // line of `# dotenv=`, 0 when absent
 	buildArg      string      // the build-arg setting, "" when absent
+	stagesFromArg bool        // stage= comes from the build-arg
 	stages        []stage     // in Dockerfile order
 	optOut        map[int]int // RUN start line -> line of its `# dotenv=off`
 }
@@ -64,8 +66,10 @@ func New(dockerfile []byte, buildArg string) (*Plan, error) {
 	}
 	if buildArg != "" {
 		if p.Config, err = p.Config.Apply(buildArg); err != nil {
-			return nil, errors.Wrapf(err, "invalid build-arg %s", config.BuildArg)
+			return nil, invalid(errors.Wrapf(err, "invalid build-arg %s", config.BuildArg))
 		}
+		arg, _ := config.Config{}.Apply(buildArg)
+		p.stagesFromArg = arg.Stages != nil
 	}
 	if err := p.checkStages(); err != nil {
 		return nil, err
@@ -91,16 +95,16 @@ func (p *Plan) readHeader(lines []string) error {
 		switch {
 		case key == config.Directive:
 			if p.directiveLine != 0 {
-				return atLine(errors.Errorf("only one %s directive can be used (the first is on line %d)", config.Directive, p.directiveLine), n)
+				return atLine(invalid(errors.Errorf("only one %s directive can be used (the first is on line %d)", config.Directive, p.directiveLine)), n)
 			}
 			cfg, err := p.Config.Apply(m[2])
 			if err != nil {
-				return atLine(errors.Wrapf(err, "invalid %s directive", config.Directive), n)
+				return atLine(invalid(errors.Wrapf(err, "invalid %s directive", config.Directive)), n)
 			}
 			p.Config, p.directiveLine = cfg, n
 		case slices.Contains(upstreamDirectives, key):
 			if p.directiveLine != 0 {
-				return atLine(errors.Errorf("the %s directive must come after the %s directive: BuildKit ignores directives that follow one it does not know", config.Directive, key), p.directiveLine)
+				return atLine(ignored(errors.Errorf("the %s directive must come after the %s directive: BuildKit ignores directives that follow one it does not know", config.Directive, key)), p.directiveLine)
 			}
 		default:
 			return nil // upstream stops here too
@@ -152,10 +156,10 @@ func (p *Plan) readComments(lines []string, prevEnd int, node *parser.Node) erro
 			continue
 		}
 		if !isRun || n < block {
-			return atLine(errors.Errorf("a %s comment must be in the header or directly above a RUN", config.Directive), n)
+			return atLine(ignored(errors.Errorf("a %s comment must be in the header or directly above a RUN", config.Directive)), n)
 		}
 		if cfg, err := (config.Config{}).Apply(m[2]); err != nil || !isOffOnly(cfg) {
-			return atLine(errors.Errorf("above a RUN only %s=off is allowed, not %q", config.Directive, m[2]), n)
+			return atLine(invalid(errors.Errorf("above a RUN only %s=off is allowed, not %q", config.Directive, m[2])), n)
 		}
 		p.optOut[node.StartLine] = n
 	}
@@ -166,7 +170,7 @@ func (p *Plan) readComments(lines []string, prevEnd int, node *parser.Node) erro
 func (p *Plan) checkStages() error {
 	for _, want := range p.Config.Stages {
 		if !slices.ContainsFunc(p.stages, func(s stage) bool { return s.name == want }) {
-			err := errors.Errorf("stage %q is not a stage of this Dockerfile", want)
+			err := invalid(errors.Errorf("stage %q is not a stage of this Dockerfile", want))
 			if p.buildArg == "" {
 				return atLine(err, p.directiveLine)
 			}
@@ -184,14 +188,22 @@ func (p *Plan) decide(loc llb.Location) decision {
 		d.reason = "dotenv is off"
 	case p.optOut[loc.Line] != 0:
 		d.reason = "opted out on line " + strconv.Itoa(p.optOut[loc.Line])
-	case len(p.Config.Stages) > 0 && !slices.Contains(p.Config.Stages, p.stageAt(loc.Line)):
-		if p.stageAt(loc.Line) == "" {
-			d.reason = "its stage has no name and is not in stage="
-		} else {
-			d.reason = "stage " + p.stageAt(loc.Line) + " is not in stage="
-		}
+	default:
+		d.reason = p.excluded(loc.Line)
 	}
 	return d
+}
+
+// excluded says why stage= leaves out the RUN at line, "" when it does not.
+func (p *Plan) excluded(line int) string {
+	switch name := p.stageAt(line); {
+	case len(p.Config.Stages) == 0 || slices.Contains(p.Config.Stages, name):
+		return ""
+	case name == "":
+		return "its stage has no name and is not in stage="
+	default:
+		return "stage " + name + " is not in stage="
+	}
 }
 
 // stageLabel names the stage of line for messages.
@@ -239,6 +251,29 @@ func isOffOnly(c config.Config) bool {
 
 func isCommentLine(line string) bool {
 	return strings.HasPrefix(strings.TrimSpace(line), "#")
+}
+
+// settingError is a setting the build rejects. A check reports it under
+// rule, with the same message and line.
+type settingError struct {
+	error
+	rule linter.LinterRuleI
+}
+
+func (e settingError) Unwrap() error { return e.error }
+
+// invalid marks err as DotenvInvalidSetting, ignored as DotenvDirectiveIgnored.
+func invalid(err error) error { return settingError{err, &RuleInvalidSetting} }
+func ignored(err error) error { return settingError{err, &RuleDirectiveIgnored} }
+
+// RuleOf returns the rule a check reports err under, an error of New or of
+// Policy.Decide; nil when err is not about the setting.
+func RuleOf(err error) linter.LinterRuleI {
+	var se settingError
+	if errors.As(err, &se) {
+		return se.rule
+	}
+	return nil
 }
 
 func atLine(err error, line int) error {

@@ -190,8 +190,8 @@ func mergedError(decided []decision) error {
 	for i, d := range decided {
 		lines[i] = d.String()
 	}
-	err := errors.Errorf("identical RUN steps are one step for BuildKit, but the %s setting treats them differently: %s; make the steps differ (e.g. a comment in the command) or give them the same setting",
-		config.Directive, strings.Join(lines, "; "))
+	err := invalid(errors.Errorf("identical RUN steps are one step for BuildKit, but the %s setting treats them differently: %s; make the steps differ (e.g. a comment in the command) or give them the same setting",
+		config.Directive, strings.Join(lines, "; ")))
 	for _, d := range decided {
 		err = withSource(err, d.loc)
 	}
