@@ -61,6 +61,10 @@ type Decision struct {
 	// only gets the cache key mount, when Secret.CacheKey is enabled.
 	Secret *Secret
 	Reason string // why the step is left as is, when Secret is nil
+	// Err, with Secret, is why the step cannot get Secret after all (no
+	// loader for its platform, say). It fails the pass unless the step is
+	// left as is anyway, for a mount of its own where the pass's would go.
+	Err error
 }
 
 // Policy decides for one RUN step. Its error aborts the pass and is returned
@@ -251,6 +255,9 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, []string, bool, e
 		if !own || !secret.CacheKey.Enabled() || hasMountAt(exec, keyPath(secret)) {
 			return step, nil, true, nil
 		}
+		if d.Err != nil {
+			return Step{}, nil, false, d.Err
+		}
 		// It reads the secret itself: key it all the same, so that builds
 		// with different secrets never share it.
 		caps, err := w.addKey(op, secret)
@@ -261,6 +268,9 @@ func (w *wrapper) wrapRun(old digest.Digest, op *pb.Op) (Step, []string, bool, e
 		return step, caps, true, nil
 	}
 
+	if d.Err != nil {
+		return Step{}, nil, false, d.Err
+	}
 	userArgs := exec.Meta.Args
 	caps, err := w.addLoader(op, secret)
 	if err != nil {

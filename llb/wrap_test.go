@@ -151,6 +151,24 @@ func TestWrapPolicy(t *testing.T) {
 
 var errTest = bytes.ErrTooLarge
 
+// TestWrapDecisionErr: a decision's error fails the pass for a step it
+// would wrap, and not for one it leaves as is for a mount of its own (a
+// RUN with the boilerplate on a platform the loader is missing for).
+func TestWrapDecisionErr(t *testing.T) {
+	unusable := func(Run) (Decision, error) { return Decision{Secret: &defaultSecret, Err: errTest}, nil }
+	own := convert(t, "FROM scratch\nRUN --mount=type=secret,id=_env . /run/secrets/_env && make\n")
+	_, report, err := Wrap(own, unusable)
+	if err != nil {
+		t.Fatalf("a step that mounts the secret itself: %v", err)
+	}
+	if len(report.Steps) != 1 || report.Steps[0].Wrapped || report.Steps[0].Reason != "mounts secret _env itself" {
+		t.Errorf("report %+v", report.Steps)
+	}
+	if _, _, err := Wrap(convert(t, testDockerfile), unusable); err != errTest {
+		t.Errorf("a step to wrap: error %v, want the decision's", err)
+	}
+}
+
 // TestWrapConcurrent: platforms solve in parallel through one pass.
 func TestWrapConcurrent(t *testing.T) {
 	def := convert(t, testDockerfile)

@@ -96,11 +96,10 @@ func (p *Policy) Decide(run llb.Run) (llb.Decision, error) {
 	if all[0].reason != "" {
 		return llb.Decision{Reason: all[0].reason}, nil
 	}
+	// An error here (the frontend's image lacks the step's platform, say)
+	// is the pass's to report: not for a step it leaves as is anyway.
 	secret, err := p.secret(all[0].cfg, run)
-	if err != nil {
-		return llb.Decision{}, withSource(err, run.Locations[0])
-	}
-	return llb.Decision{Secret: &secret}, nil
+	return llb.Decision{Secret: &secret, Err: withSource(err, run.Locations[0])}, nil
 }
 
 // secret returns the secret a step wrapped under cfg gets.
