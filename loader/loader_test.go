@@ -143,8 +143,14 @@ type result struct {
 
 // spawn runs bin with argv (argv[0] included; it may be empty, which Go's
 // os/exec does not allow) and env exactly as given (os/exec would drop
-// duplicate names), in dir.
+// duplicate names), in dir, with stdin closed.
 func spawn(t testing.TB, bin string, argv, env []string, dir string) result {
+	t.Helper()
+	return spawnFiles(t, bin, argv, env, dir, false)
+}
+
+// spawnFiles is spawn, with stdout closed too if closeStdout.
+func spawnFiles(t testing.TB, bin string, argv, env []string, dir string, closeStdout bool) result {
 	t.Helper()
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -157,7 +163,11 @@ func spawn(t testing.TB, bin string, argv, env []string, dir string) result {
 	if env == nil {
 		env = []string{}
 	}
-	p, err := os.StartProcess(bin, argv, &os.ProcAttr{Dir: dir, Env: env, Files: []*os.File{nil, outW, errW}})
+	files := []*os.File{nil, outW, errW}
+	if closeStdout {
+		files[1] = nil
+	}
+	p, err := os.StartProcess(bin, argv, &os.ProcAttr{Dir: dir, Env: env, Files: files})
 	outW.Close()
 	errW.Close()
 	if err != nil {

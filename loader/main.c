@@ -260,8 +260,23 @@ static void load(const struct options *o, const struct env *e, struct loaded *ou
 	out->n = d.n;
 }
 
+/* std_fds does what Go's runtime did when the Go loader started
+ * (checkfds): a closed 0, 1 or 2 is opened on /dev/null, not close-on-exec,
+ * so the command inherits /dev/null rather than a closed descriptor, and
+ * no file of the loader's (the secret's, the pipes of --mask) takes the
+ * number. Where /dev/null cannot be opened Go's runtime crashed; the
+ * loader goes on. */
+static void std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) < 0)
+			return;
+}
+
 int main(int argc, char *argv[], char *envp[])
 {
+	std_fds();
+
 	/* The kernel allows an empty argv: then there are no flags either. */
 	char **args = argc > 0 ? argv + 1 : argv;
 	size_t nargs = argc > 0 ? (size_t)argc - 1 : 0;

@@ -13,8 +13,9 @@ import (
 // scenario is one run of the loader: setup writes what it needs into dir
 // and returns the environment and the arguments (argv[0] included).
 type scenario struct {
-	name  string
-	setup func(t *testing.T, dir string) (env, argv []string)
+	name        string
+	setup       func(t *testing.T, dir string) (env, argv []string)
+	closeStdout bool // and stdin, closed in every scenario
 }
 
 // withFile: the secret file content at dir/_env (nil: none), flags, the
@@ -36,7 +37,7 @@ func scenarios(t *testing.T) []scenario {
 	env := envProgram(t)
 	var sc []scenario
 	add := func(name string, setup func(t *testing.T, dir string) ([]string, []string)) {
-		sc = append(sc, scenario{name, setup})
+		sc = append(sc, scenario{name: name, setup: setup})
 	}
 	for _, tc := range hostileCases() {
 		add("hostile/"+tc.name, withFile([]byte(tc.file), nil, env, "-0"))
@@ -140,6 +141,12 @@ func scenarios(t *testing.T) []scenario {
 	add("command/an environment too large", withFile(tooBigFile(), nil, env))
 	add("command/exit status and argv", withFile([]byte("A=1\n"), nil, "sh", "-c", `printf '[%s]' "$0" "$@" "$A"; exit 7`, "name", "a b", "", "--"))
 
+	// Closed standard descriptors: /dev/null for the command, as Go's
+	// runtime opened them.
+	add("descriptors/stdin closed", withFile([]byte("A=1\n"), nil, "sh", "-c", `readlink /proc/$$/fd/0 || echo closed`))
+	sc = append(sc, scenario{name: "descriptors/stdout closed", closeStdout: true,
+		setup: withFile([]byte("A=1\n"), nil, "sh", "-c", `(readlink /proc/$$/fd/1 || echo closed) >&2`)})
+
 	// The environment as Go's runtime kept it: no empty entries, the
 	// first of a name, entries without '='.
 	dups := []string{"A=1", "", "B=x", "A=2", "NOEQ", "PATH=/usr/bin:/bin", "=odd", "B=y", "NOEQ=3", "PATH=/nonexistent", "=odd2", "C"}
@@ -182,9 +189,9 @@ func TestSameAsGoLoader(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			dir := t.TempDir()
 			env, argv := s.setup(t, dir)
-			want := spawn(t, goLoaderBin, argv, env, dir)
+			want := spawnFiles(t, goLoaderBin, argv, env, dir, s.closeStdout)
 			for _, b := range builds {
-				got := spawn(t, b.bin, argv, env, dir)
+				got := spawnFiles(t, b.bin, argv, env, dir, s.closeStdout)
 				if got != want {
 					t.Errorf("%s: %s\n got %s\nwant %s (the Go loader)", b.name, quoteArgs(argv), show(got), show(want))
 				}
