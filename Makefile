@@ -19,11 +19,13 @@ vet:
 	CGO_ENABLED=1 $(GO) vet ./loader/
 
 # Everything but e2e/, which needs the stack: its files carry the build tag
-# e2e, so a plain `go test ./...` is hermetic too. ./loader again with cgo:
-# the differential tests call the C loader's parts through it.
+# e2e, so a plain `go test ./...` is hermetic too. ./loader again with cgo,
+# under AddressSanitizer (leaks too) and UndefinedBehaviorSanitizer: the
+# differential tests call the C loader's parts through it.
 unit:
 	$(GO) test ./...
-	CGO_ENABLED=1 $(GO) test ./loader/
+	CGO_ENABLED=1 CGO_CFLAGS='-O1 -g -fsanitize=undefined -fno-sanitize-recover=all' \
+		CGO_LDFLAGS=-fsanitize=undefined $(GO) test -asan ./loader/
 
 # End-to-end: real builds through the stack of `make up` (root).
 e2e: up

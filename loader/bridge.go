@@ -134,7 +134,7 @@ func cLookPath(argv0, path string) (file string, code int, msg string) {
 	var f C.struct_failure
 	s := C.look_path(a, p, &f)
 	if s == nil {
-		return "", int(f.code), C.GoString(f.msg)
+		return "", int(f.code), failureMsg(f)
 	}
 	defer C.free(unsafe.Pointer(s))
 	return C.GoString(s), 0, ""
@@ -146,7 +146,17 @@ func cExecFailure(file string, errno int, tooBig string) (int, string) {
 	defer C.free(unsafe.Pointer(fs))
 	defer C.free(unsafe.Pointer(tb))
 	f := C.exec_failure(fs, C.int(errno), tb)
-	return int(f.code), C.GoString(f.msg)
+	return int(f.code), failureMsg(f)
+}
+
+// failureMsg returns a failure's message and frees it.
+func failureMsg(f C.struct_failure) string {
+	msg := C.GoString(f.msg)
+	if msg == "loader: out of memory" {
+		panic(msg) // a static string, not to be freed
+	}
+	C.free(unsafe.Pointer(f.msg))
+	return msg
 }
 
 func cPathJoin(dir, file string) string {
