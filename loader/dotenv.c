@@ -97,24 +97,30 @@ void dotenv_error_text(struct text *t, const struct dotenv_error *e)
 
 /* names.go: the variables dash, busybox sh or bash --posix set, compute or
  * protect themselves, and those the shells default when unset. */
-static const char *const shell_vars[] = {
-	"BASH", "BASHOPTS", "BASHPID", "COMP_WORDBREAKS",
-	"DIRSTACK", "EPOCHREALTIME", "EPOCHSECONDS",
-	"EUID", "FUNCNAME", "GROUPS", "HISTCMD",
-	"HOSTTYPE", "IFS", "LINENO", "MACHTYPE",
-	"OLDPWD", "OPTARG", "OPTERR", "OPTIND",
-	"OSTYPE", "PIPESTATUS", "POSIXLY_CORRECT", "PPID",
-	"PS1", "PS2", "PS3", "PS4", "PWD",
-	"RANDOM", "SECONDS", "SHELLOPTS", "SHLVL",
-	"SRANDOM", "UID", "_",
+struct name {
+	const char *s;
+	size_t len;
+};
+#define NAME(s) {s, sizeof s - 1}
+
+static const struct name shell_vars[] = {
+	NAME("BASH"), NAME("BASHOPTS"), NAME("BASHPID"), NAME("COMP_WORDBREAKS"),
+	NAME("DIRSTACK"), NAME("EPOCHREALTIME"), NAME("EPOCHSECONDS"),
+	NAME("EUID"), NAME("FUNCNAME"), NAME("GROUPS"), NAME("HISTCMD"),
+	NAME("HOSTTYPE"), NAME("IFS"), NAME("LINENO"), NAME("MACHTYPE"),
+	NAME("OLDPWD"), NAME("OPTARG"), NAME("OPTERR"), NAME("OPTIND"),
+	NAME("OSTYPE"), NAME("PIPESTATUS"), NAME("POSIXLY_CORRECT"), NAME("PPID"),
+	NAME("PS1"), NAME("PS2"), NAME("PS3"), NAME("PS4"), NAME("PWD"),
+	NAME("RANDOM"), NAME("SECONDS"), NAME("SHELLOPTS"), NAME("SHLVL"),
+	NAME("SRANDOM"), NAME("UID"), NAME("_"),
 };
 
-static const char *const shell_defaults[] = {"HOSTNAME", "PATH", "SHELL", "TERM"};
+static const struct name shell_defaults[] = {NAME("HOSTNAME"), NAME("PATH"), NAME("SHELL"), NAME("TERM")};
 
-static int in_list(const char *const *list, size_t n, const char *s, size_t len)
+static int in_list(const struct name *list, size_t n, const char *s, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+		if (list[i].len == len && memcmp(list[i].s, s, len) == 0)
 			return 1;
 	return 0;
 }
@@ -181,7 +187,8 @@ static int refuse(struct dotenv_error *e, int line, int reason, const char *name
 
 /* normalize checks the encoding (dotenv.normalize) and returns the text to
  * parse: a leading UTF-8 BOM dropped, every CRLF turned into LF, in place. */
-static int normalize(unsigned char *data, size_t len, unsigned char **out, size_t *out_len, struct dotenv_error *e)
+static int normalize(unsigned char *data, size_t len, unsigned char **out, size_t *out_len, size_t *assignments,
+		     struct dotenv_error *e)
 {
 	if (is_utf16(data, len))
 		return refuse(e, 1, R_UTF16, NULL, 0);
@@ -190,11 +197,13 @@ static int normalize(unsigned char *data, size_t len, unsigned char **out, size_
 		len -= 3;
 	}
 	int line = 1;
-	size_t crs = 0;
+	size_t crs = 0, equals = 0;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = data[i];
 		if (c == '\n') {
 			line++;
+		} else if (c == '=') {
+			equals++;
 		} else if (c == '\r') {
 			if (i + 1 == len || data[i + 1] != '\n')
 				return refuse(e, line, R_STRAY_CR, NULL, 0);
@@ -222,6 +231,8 @@ static int normalize(unsigned char *data, size_t len, unsigned char **out, size_
 	}
 	*out = data;
 	*out_len = len;
+	/* At most one assignment a line, each with its '=': what to reserve. */
+	*assignments = equals < (size_t)line ? equals : (size_t)line;
 	return OK;
 }
 
@@ -234,7 +245,8 @@ struct parser {
 	const struct env *env;
 	struct dotenv *d;
 	size_t total;           /* bytes of all values so far (MAX_TOTAL) */
-	unsigned char *scratch; /* the value being read: MAX_ENV_STRING bytes */
+	unsigned char *scratch; /* the value being read */
+	size_t scratch_cap;     /* grown as values need, up to MAX_ENV_STRING */
 	struct dotenv_error *e;
 };
 
@@ -259,11 +271,34 @@ static int value_fits(const struct value *v, size_t n)
 	return v->max >= 0 && n <= (size_t)v->max && v->len <= (size_t)v->max - n;
 }
 
-static int value_add(struct parser *p, struct value *v, const void *s, size_t n)
+/* value_room makes room for n more bytes of the value, or refuses it as
+ * too long (at the line where the value starts). */
+static int value_room(struct parser *p, const struct value *v, size_t n)
 {
 	if (!value_fits(v, n))
 		return refuse(p->e, v->line, R_TOO_LONG, v->name, v->name_len);
-	if (n > 0) /* v->len + n <= max < MAX_ENV_STRING: inside scratch */
+	size_t need = v->len + n; /* <= max < MAX_ENV_STRING */
+	if (need > p->scratch_cap) {
+		size_t cap = p->scratch_cap < 4096 ? 4096 : p->scratch_cap;
+		while (cap < need)
+			cap *= 2;
+		if (cap > MAX_ENV_STRING)
+			cap = MAX_ENV_STRING;
+		unsigned char *s = realloc(p->scratch, cap);
+		if (s == NULL)
+			return NO_MEMORY;
+		p->scratch = s;
+		p->scratch_cap = cap;
+	}
+	return OK;
+}
+
+static int value_add(struct parser *p, struct value *v, const void *s, size_t n)
+{
+	int r = value_room(p, v, n);
+	if (r != OK)
+		return r;
+	if (n > 0)
 		memcpy(p->scratch + v->len, s, n);
 	v->len += n;
 	return OK;
@@ -271,7 +306,11 @@ static int value_add(struct parser *p, struct value *v, const void *s, size_t n)
 
 static int value_add_byte(struct parser *p, struct value *v, unsigned char c)
 {
-	return value_add(p, v, &c, 1);
+	int r = value_room(p, v, 1);
+	if (r != OK)
+		return r;
+	p->scratch[v->len++] = c;
+	return OK;
 }
 
 static void newline(struct parser *p)
@@ -364,23 +403,39 @@ static int dollar(struct parser *p, struct value *v, int in_double_quotes)
 	return fail(p, R_DOLLAR, v);
 }
 
+/* add_run adds the n bytes at p->pos to the value and moves past them;
+ * newlines among them count as lines. Runs of ordinary bytes are added at
+ * once rather than byte by byte: the same value, and the same error (a
+ * value too long is reported at the line where it starts). */
+static int add_run(struct parser *p, struct value *v, size_t n)
+{
+	if (n == 0) /* no byte: nothing added, so nothing refused (a name too long for any value may have '') */
+		return OK;
+	int r = value_add(p, v, p->src + p->pos, n);
+	if (r != OK)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (p->src[p->pos + i] == '\n')
+			p->line++;
+	p->pos += n;
+	return OK;
+}
+
 /* singleQuoted reads '…': every byte up to the next ' is literal. */
 static int single_quoted(struct parser *p, struct value *v)
 {
 	int line = p->line;
-	for (p->pos++; p->pos < p->len; p->pos++) {
-		unsigned char c = p->src[p->pos];
-		if (c == '\'') {
-			p->pos++;
-			return OK;
-		}
-		if (c == '\n')
-			p->line++;
-		int r = value_add_byte(p, v, c);
-		if (r != OK)
-			return r;
-	}
-	return refuse(p->e, line, R_UNCLOSED_SINGLE, v->name, v->name_len);
+	p->pos++;
+	size_t n = 0;
+	while (p->pos + n < p->len && p->src[p->pos + n] != '\'')
+		n++;
+	int r = add_run(p, v, n);
+	if (r != OK)
+		return r;
+	if (p->pos == p->len)
+		return refuse(p->e, line, R_UNCLOSED_SINGLE, v->name, v->name_len);
+	p->pos++;
+	return OK;
 }
 
 /* A backslash in double quotes is special only before $ ` " \ and newline. */
@@ -413,8 +468,16 @@ static int double_quoted(struct parser *p, struct value *v)
 	int line = p->line;
 	p->pos++;
 	while (p->pos < p->len) {
-		unsigned char c = p->src[p->pos];
-		int r;
+		size_t n = 0;
+		unsigned char c;
+		while (p->pos + n < p->len && (c = p->src[p->pos + n]) != '"' && c != '\\' && c != '$' && c != '`')
+			n++;
+		int r = add_run(p, v, n);
+		if (r != OK)
+			return r;
+		if (p->pos == p->len)
+			break;
+		c = p->src[p->pos];
 		switch (c) {
 		case '"':
 			p->pos++;
@@ -425,19 +488,27 @@ static int double_quoted(struct parser *p, struct value *v)
 		case '$':
 			r = dollar(p, v, 1);
 			break;
-		case '`':
+		default: /* '`' */
 			r = fail(p, R_BACKTICK, v);
-			break;
-		default:
-			if (c == '\n')
-				p->line++;
-			r = value_add_byte(p, v, c);
-			p->pos++;
 		}
 		if (r != OK)
 			return r;
 	}
 	return refuse(p->e, line, R_UNCLOSED_DOUBLE, v->name, v->name_len);
+}
+
+/* is_plain: a byte word adds as it is, wherever it is: not one word
+ * treats otherwise (blanks, newline, quotes, $, `, \\, operators), nor ~, {
+ * or : (which depend on where they are). */
+static int is_plain(unsigned char c)
+{
+	switch (c) {
+	case ' ': case '\t': case '\n': case '\\': case '\'': case '"': case '$': case '`':
+	case ';': case '&': case '|': case '<': case '>': case '(': case ')':
+	case '~': case '{': case ':':
+		return 0;
+	}
+	return 1;
 }
 
 /* word reads the value after NAME= up to an unquoted blank, newline or the
@@ -454,6 +525,16 @@ static int word(struct parser *p, struct value *v, int exported)
 		if (is_continuation(p, p->pos)) { /* as if absent, for ~ too */
 			p->pos++;
 			newline(p);
+			continue;
+		}
+		size_t n = 0;
+		while (p->pos + n < p->len && is_plain(p->src[p->pos + n]))
+			n++;
+		if (n > 0) { /* not ':', so ~ after them is literal */
+			int r = add_run(p, v, n);
+			if (r != OK)
+				return r;
+			start = after_colon = 0;
 			continue;
 		}
 		int colon = 0, r;
@@ -564,7 +645,8 @@ static int end_of_line(struct parser *p, const struct value *v)
 	return fail(p, R_WHITESPACE, v);
 }
 
-/* assign records the value in scratch; later expansions see it. */
+/* assign records the value in scratch as NAME=value in the arena; later
+ * expansions see it. */
 static int assign(struct parser *p, const struct value *v)
 {
 	struct dotenv *d = p->d;
@@ -581,10 +663,12 @@ static int assign(struct parser *p, const struct value *v)
 		d->vars = vars;
 		d->cap = cap;
 	}
-	/* arena_len <= MAX_TOTAL + n (the NULs): no wrap */
-	if (v->len + 1 > d->arena_cap - d->arena_len) {
+	/* arena_len <= the file's names, MAX_TOTAL and 2 bytes an assignment:
+	 * no wrap, and offsets fit 32 bits */
+	size_t size = v->name_len + 1 + v->len + 1;
+	if (size > d->arena_cap - d->arena_len) {
 		size_t cap = d->arena_cap < 4096 ? 4096 : d->arena_cap;
-		while (v->len + 1 > cap - d->arena_len)
+		while (size > cap - d->arena_len)
 			cap *= 2;
 		char *arena = realloc(d->arena, cap);
 		if (arena == NULL)
@@ -594,19 +678,22 @@ static int assign(struct parser *p, const struct value *v)
 	}
 	if (table_reserve(&d->last, 1) != 0)
 		return NO_MEMORY;
+	char *w = d->arena + d->arena_len;
+	memcpy(w, v->name, v->name_len);
+	w += v->name_len;
+	*w++ = '=';
+	if (v->len > 0)
+		memcpy(w, p->scratch, v->len);
+	w[v->len] = '\0';
 	struct var *a = &d->vars[d->n];
 	a->name = v->name;
-	a->name_len = v->name_len;
+	a->name_len = (uint32_t)v->name_len;
 	a->value = NULL; /* set when parsing ends: the arena may still move */
-	a->value_len = v->len;
-	a->value_off = d->arena_len;
+	a->value_len = (uint32_t)v->len;
+	a->value_off = (uint32_t)(w - d->arena);
 	a->line = v->line;
-	if (v->len > 0)
-		memcpy(d->arena + d->arena_len, p->scratch, v->len);
-	d->arena[d->arena_len + v->len] = '\0';
-	d->arena_len += v->len + 1;
-	struct slot *s = table_put(&d->last, v->name, v->name_len);
-	s->index = d->n;
+	d->arena_len += size;
+	table_put(&d->last, v->name, v->name_len)->index = (uint32_t)d->n;
 	d->n++;
 	return OK;
 }
@@ -657,17 +744,29 @@ int dotenv_parse(unsigned char *data, size_t len, const struct env *env, struct 
 	memset(e, 0, sizeof *e);
 	struct parser p = {0};
 	unsigned char *src;
-	int r = normalize(data, len, &src, &p.len, e);
+	size_t bound;
+	int r = normalize(data, len, &src, &p.len, &bound, e);
 	if (r != OK)
 		return r;
+	/* Room for every assignment the text can hold, and for their
+	 * NAME=value strings as long as expansions do not make them longer
+	 * than their text: no growing and copying, no rehashing. Large
+	 * allocations are mapped, and touched only as far as they are used. */
+	if (bound > 0) {
+		d->vars = malloc(bound * sizeof *d->vars);
+		d->arena = malloc(p.len + bound);
+		if (d->vars == NULL || d->arena == NULL || table_reserve(&d->last, bound) != 0) {
+			dotenv_free(d);
+			return NO_MEMORY;
+		}
+		d->cap = bound;
+		d->arena_cap = p.len + bound;
+	}
 	p.src = src;
 	p.line = 1;
 	p.env = env;
 	p.d = d;
 	p.e = e;
-	p.scratch = malloc(MAX_ENV_STRING);
-	if (p.scratch == NULL)
-		return NO_MEMORY;
 	while (r == OK && p.pos < p.len)
 		r = statement(&p);
 	free(p.scratch);

@@ -7,6 +7,7 @@
 #define DOTENV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loader.h"
 
@@ -17,13 +18,14 @@ enum {
 	MAX_TOTAL = 4 << 20,     /* all values after expansion */
 };
 
-/* A table of names (open addressing, at most half full): the file's
- * assignments, the environment's entries. Keys point into memory that
- * outlives the table. */
+/* A table of names (open addressing, at most three quarters full): the
+ * file's assignments, the environment's entries. Keys point into memory
+ * that outlives the table; their lengths, and the indexes, fit 32 bits
+ * (names are shorter than the file or than an environment string). */
 struct slot {
 	const char *key; /* NULL: empty */
-	size_t len;
-	size_t index;
+	uint32_t len;
+	uint32_t index;
 };
 
 struct table {
@@ -56,20 +58,22 @@ int env_init(struct env *e, char *const envp[]);
 int env_get(const struct env *e, const char *name, size_t len, const char **value, size_t *value_len);
 void env_free(struct env *e);
 
-/* One assignment of the file, in file order (dotenv.Var). */
+/* One assignment of the file, in file order (dotenv.Var). The arena
+ * holds it as the environment string NAME=value and its NUL, which the
+ * command gets as it is: value points inside it, after NAME=. */
 struct var {
-	const char *name; /* in the parsed text; not NUL-terminated */
-	size_t name_len;
-	const char *value; /* NUL-terminated (a value has no NUL) */
-	size_t value_len;
-	size_t value_off; /* where value is in the arena, while parsing */
-	int line;         /* where the assignment starts, from 1 */
+	const char *name;  /* in the parsed text; not NUL-terminated */
+	char *value;       /* NUL-terminated (a value has no NUL); set when parsing ends */
+	uint32_t name_len; /* < MAX_FILE_SIZE */
+	uint32_t value_len; /* < MAX_ENV_STRING */
+	uint32_t value_off; /* where value is in the arena, while parsing */
+	int line;           /* where the assignment starts, from 1 */
 };
 
 struct dotenv {
 	struct var *vars;
 	size_t n, cap;
-	char *arena; /* the values, each with its NUL */
+	char *arena; /* NAME=value NUL, for each assignment */
 	size_t arena_len, arena_cap;
 	struct table last; /* NAME -> index of its last assignment */
 };
@@ -95,7 +99,8 @@ void dotenv_free(struct dotenv *d);
 void dotenv_error_text(struct text *t, const struct dotenv_error *e);
 
 /* env_merge is dotenv.Environ: env with d's variables on top. The result
- * is NULL-terminated, one block (free frees it); NULL when out of memory. */
+ * is NULL-terminated (free frees it; its strings are env's and d's);
+ * NULL when out of memory. */
 char **env_merge(const struct env *e, const struct dotenv *d);
 
 /* For the tests (exec.c): path.Join(dir, file) as lookPath calls it, and

@@ -22,11 +22,11 @@ static size_t hash(const char *key, size_t len)
 }
 
 /* find returns the key's slot, or the empty slot where it would go. */
-static struct slot *find(const struct table *t, const char *key, size_t len)
+static struct slot *find(const struct table *t, const char *key, uint32_t len)
 {
 	size_t mask = t->cap - 1;
 	size_t i = hash(key, len) & mask;
-	/* At most half full: an empty slot ends every probe. */
+	/* At most three quarters full: an empty slot ends every probe. */
 	while (t->slots[i].key != NULL) {
 		struct slot *s = &t->slots[i];
 		if (s->len == len && memcmp(s->key, key, len) == 0)
@@ -38,13 +38,13 @@ static struct slot *find(const struct table *t, const char *key, size_t len)
 
 int table_reserve(struct table *t, size_t n)
 {
-	if (n > SIZE_MAX / 4 - t->used)
+	if (n > UINT32_MAX - t->used) /* indexes are 32 bits */
 		return -1;
-	size_t want = (t->used + n) * 2; /* at most half full */
-	if (want <= t->cap)
+	size_t want = t->used + n;
+	if (want <= t->cap / 4 * 3)
 		return 0;
 	size_t cap = t->cap < 16 ? 16 : t->cap;
-	while (cap < want) {
+	while (want > cap / 4 * 3) {
 		if (cap > SIZE_MAX / 2 / sizeof(struct slot))
 			return -1;
 		cap *= 2;
@@ -63,18 +63,19 @@ int table_reserve(struct table *t, size_t n)
 
 struct slot *table_get(const struct table *t, const char *key, size_t len)
 {
-	if (t->cap == 0)
+	if (t->cap == 0 || len > UINT32_MAX)
 		return NULL;
-	struct slot *s = find(t, key, len);
+	struct slot *s = find(t, key, (uint32_t)len);
 	return s->key != NULL ? s : NULL;
 }
 
 struct slot *table_put(struct table *t, const char *key, size_t len)
 {
-	struct slot *s = find(t, key, len); /* reserved: cap > 0 */
+	/* Room is reserved (cap > 0); the callers' keys are shorter than 4 GiB. */
+	struct slot *s = find(t, key, (uint32_t)len);
 	if (s->key == NULL) {
 		s->key = key;
-		s->len = len;
+		s->len = (uint32_t)len;
 		s->index = 0;
 		t->used++;
 	}
@@ -118,6 +119,10 @@ int env_init(struct env *e, char *const envp[])
 		 * uncover a later one). Entries without '=' are kept. */
 		if (kv[0] == '\0')
 			continue;
+		if (len > UINT32_MAX) { /* the kernel takes no string this long */
+			env_free(e);
+			return -1;
+		}
 		if (has_equals) {
 			if (table_get(&e->names, kv, len) != NULL)
 				continue;
@@ -147,50 +152,32 @@ void env_free(struct env *e)
 	memset(e, 0, sizeof *e);
 }
 
+/* entry is the assignment's NAME=value, in the arena before its value. */
+static char *entry(const struct var *v)
+{
+	return v->value - v->name_len - 1;
+}
+
 /* env_merge is dotenv.Environ: the last assignment of each name wins over
  * the environment's and over earlier ones; each name of the file appears
  * once, where the environment had it first, else after the environment in
- * the order of the last assignments; every other entry is kept as is.
- * free(out) frees it all. */
+ * the order of the last assignments; every other entry is kept as is. */
 char **env_merge(const struct env *e, const struct dotenv *d)
 {
-	/* NAME=value of each last assignment, in one block. */
-	size_t size = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		const struct var *v = &d->vars[i];
-		if (table_get(&d->last, v->name, v->name_len)->index != i)
-			continue;
-		/* names and values come from a file and MAX_TOTAL: no wrap */
-		size += v->name_len + 1 + v->value_len + 1;
-	}
-	/* The pointers, then the strings: one block, freed with free(out). */
+	enum { LAST = 1, WRITTEN = 2 }; /* state of an assignment */
 	if (e->n > SIZE_MAX / sizeof(char *) / 2 - d->n - 1)
 		return NULL;
-	size_t ptrs = e->n + d->n + 1;
-	if (size > SIZE_MAX / 2 - ptrs * sizeof(char *))
-		return NULL;
-	char **out = malloc(ptrs * sizeof(char *) + size);
-	char **strings = calloc(d->n > 0 ? d->n : 1, sizeof(char *)); /* by index */
-	unsigned char *written = calloc(d->n > 0 ? d->n : 1, 1);
-	if (out == NULL || strings == NULL || written == NULL) {
+	char **out = malloc((e->n + d->n + 1) * sizeof(char *));
+	unsigned char *state = calloc(d->n > 0 ? d->n : 1, 1); /* by index */
+	if (out == NULL || state == NULL) {
 		free(out);
-		free(strings);
-		free(written);
+		free(state);
 		return NULL;
 	}
-	char *w = (char *)(out + ptrs);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct var *v = &d->vars[i];
-		if (table_get(&d->last, v->name, v->name_len)->index != i)
-			continue;
-		strings[i] = w;
-		memcpy(w, v->name, v->name_len);
-		w += v->name_len;
-		*w++ = '=';
-		memcpy(w, v->value, v->value_len);
-		w += v->value_len;
-		*w++ = '\0';
-	}
+	/* The table holds the last assignment of each name. */
+	for (size_t i = 0; i < d->last.cap; i++)
+		if (d->last.slots[i].key != NULL)
+			state[d->last.slots[i].index] = LAST;
 	size_t n = 0;
 	for (size_t j = 0; j < e->n; j++) {
 		int has_equals;
@@ -199,16 +186,15 @@ char **env_merge(const struct env *e, const struct dotenv *d)
 		const struct slot *s = table_get(&d->last, e->entries[j], len);
 		if (s == NULL) {
 			out[n++] = e->entries[j];
-		} else if (!written[s->index]) {
-			out[n++] = strings[s->index];
-			written[s->index] = 1;
+		} else if (!(state[s->index] & WRITTEN)) {
+			out[n++] = entry(&d->vars[s->index]);
+			state[s->index] |= WRITTEN;
 		}
 	}
 	for (size_t i = 0; i < d->n; i++)
-		if (strings[i] != NULL && !written[i])
-			out[n++] = strings[i];
+		if (state[i] == LAST)
+			out[n++] = entry(&d->vars[i]);
 	out[n] = NULL;
-	free(strings);
-	free(written);
+	free(state);
 	return out;
 }

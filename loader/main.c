@@ -145,10 +145,14 @@ static int parse_flags(char **args, size_t n, struct options *o, char ***cmd, st
 
 enum read_result { READ_OK, READ_MISSING, READ_TOO_LARGE, READ_FAILED };
 
-/* read_file reads the secret, at most MAX_FILE_SIZE bytes, into a buffer
- * of MAX_FILE_SIZE + 1. A file that is not there (the optional mount is
- * absent) is missing; every other failure is worded with the path, which
- * is no secret, in *op and *err. */
+/* The secret's bytes. Static: the kernel maps its pages as reads fill
+ * them, without the mmap and munmap a malloc of this size costs. */
+static unsigned char file_buf[MAX_FILE_SIZE + 1];
+
+/* read_file reads the secret, at most MAX_FILE_SIZE bytes, into file_buf.
+ * A file that is not there (the optional mount is absent) is missing;
+ * every other failure is worded with the path, which is no secret, in
+ * *op and *err. */
 static enum read_result read_file(const char *path, unsigned char **data, size_t *len, const char **op, int *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -159,11 +163,7 @@ static enum read_result read_file(const char *path, unsigned char **data, size_t
 		*err = errno;
 		return READ_FAILED;
 	}
-	unsigned char *buf = malloc(MAX_FILE_SIZE + 1);
-	if (buf == NULL) {
-		close(fd);
-		fail(out_of_memory());
-	}
+	unsigned char *buf = file_buf;
 	size_t n = 0;
 	while (n < MAX_FILE_SIZE + 1) {
 		ssize_t m = read(fd, buf + n, MAX_FILE_SIZE + 1 - n);
@@ -173,7 +173,6 @@ static enum read_result read_file(const char *path, unsigned char **data, size_t
 			*op = "read";
 			*err = errno;
 			close(fd);
-			free(buf);
 			return READ_FAILED;
 		}
 		if (m == 0) {
@@ -185,7 +184,6 @@ static enum read_result read_file(const char *path, unsigned char **data, size_t
 		n += (size_t)m;
 	}
 	close(fd);
-	free(buf);
 	return READ_TOO_LARGE;
 }
 
@@ -256,7 +254,7 @@ static void load(const struct options *o, const struct env *e, struct loaded *ou
 	if (out->env == NULL || out->values == NULL)
 		fail(out_of_memory());
 	for (size_t i = 0; i < d.n; i++)
-		out->values[i] = (char *)d.vars[i].value; /* in d's arena, ours */
+		out->values[i] = d.vars[i].value;
 	out->n = d.n;
 }
 
