@@ -409,7 +409,9 @@ static int dollar(struct parser *p, struct value *v, int in_double_quotes)
  * value too long is reported at the line where it starts). */
 static int add_run(struct parser *p, struct value *v, size_t n)
 {
-	if (n == 0) /* no byte: nothing added, so nothing refused (a name too long for any value may have '') */
+	/* No byte, nothing added: not refused even after a name too long for
+	 * any value (Go adds nothing then either: NAME='' is accepted). */
+	if (n == 0)
 		return OK;
 	int r = value_add(p, v, p->src + p->pos, n);
 	if (r != OK)
@@ -497,9 +499,9 @@ static int double_quoted(struct parser *p, struct value *v)
 	return refuse(p->e, line, R_UNCLOSED_DOUBLE, v->name, v->name_len);
 }
 
-/* is_plain: a byte word adds as it is, wherever it is: not one word
- * treats otherwise (blanks, newline, quotes, $, `, \\, operators), nor ~, {
- * or : (which depend on where they are). */
+/* is_plain: a byte that word adds as it is wherever it stands: none of
+ * those word treats otherwise (blanks, newline, quotes, $, `, backslash,
+ * operators), nor ~, { or : (whose meaning depends on where they stand). */
 static int is_plain(unsigned char c)
 {
 	switch (c) {
