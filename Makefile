@@ -12,14 +12,20 @@ all: build
 build:
 	$(GO) build ./...
 
+# ./loader again with cgo: its bridge to the C loader's parts (cgo only).
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) vet ./loader/
 
 # Everything but e2e/, which needs the stack: its files carry the build tag
-# e2e, so a plain `go test ./...` is hermetic too.
+# e2e, so a plain `go test ./...` is hermetic too. ./loader again with cgo,
+# under AddressSanitizer (leaks too) and UndefinedBehaviorSanitizer: the
+# differential tests call the C loader's parts through it.
 unit:
 	$(GO) test ./...
+	CGO_ENABLED=1 CGO_CFLAGS='-O1 -g -fsanitize=undefined -fno-sanitize-recover=all' \
+		CGO_LDFLAGS=-fsanitize=undefined $(GO) test -asan ./loader/
 
 # End-to-end: real builds through the stack of `make up` (root).
 e2e: up
@@ -34,6 +40,7 @@ fuzz:
 	$(GO) test ./dotenv -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./mask -run XXX -fuzz FuzzWriter -fuzztime $(FUZZTIME)
 	$(GO) test ./mask -run XXX -fuzz FuzzPatterns -fuzztime $(FUZZTIME)
+	CGO_ENABLED=1 $(GO) test ./loader -run XXX -fuzz FuzzParseMatchesGo -fuzztime $(FUZZTIME)
 
 bounds: up
 	. .local/env && PATH=$(BIN):$$PATH BOUNDS_RUNS=5000 $(GO) test -tags e2e -count=1 -timeout 3h -run TestBounds -v ./e2e/

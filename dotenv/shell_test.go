@@ -203,6 +203,19 @@ func TestParseMatchesShells(t *testing.T) {
 	compareWithShells(t, dir, []byte(big))
 }
 
+// shellsDisagree: files the shells disagree on.
+var shellsDisagree = []string{
+	"A=$'x'\n",         // dash: $x, busybox and bash: x
+	"A=$\"x\"\n",       // bash: x (locale translation)
+	"export A={a,b}\n", // bash: b (brace expansion)
+	"A=$LINENO\n",      // dash: empty
+	"A=$HOSTNAME\n",    // not in the environment: dash empty, the others the host's name
+	"A=$RANDOM\n",      // random
+	"PPID=1\n",         // bash: read-only
+	"RANDOM=1\n",       // bash: dynamic
+	"LINENO=1\n",       // bash: dynamic
+}
+
 // TestShellsDisagree: what Parse refuses because the shells disagree, they
 // do disagree here (or one fails). It keeps those refusals honest as
 // shells change. (Other refusals are for what runs a command or is never
@@ -211,17 +224,7 @@ func TestParseMatchesShells(t *testing.T) {
 func TestShellsDisagree(t *testing.T) {
 	sh := shells(t)
 	dir := t.TempDir()
-	for _, file := range []string{
-		"A=$'x'\n",         // dash: $x, busybox and bash: x
-		"A=$\"x\"\n",       // bash: x (locale translation)
-		"export A={a,b}\n", // bash: b (brace expansion)
-		"A=$LINENO\n",      // dash: empty
-		"A=$HOSTNAME\n",    // not in the environment: dash empty, the others the host's name
-		"A=$RANDOM\n",      // random
-		"PPID=1\n",         // bash: read-only
-		"RANDOM=1\n",       // bash: dynamic
-		"LINENO=1\n",       // bash: dynamic
-	} {
+	for _, file := range shellsDisagree {
 		if _, err := parseEnviron([]byte(file), testEnv); err == nil {
 			t.Errorf("Parse accepts %q", file)
 		}

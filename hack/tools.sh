@@ -71,6 +71,10 @@ ln -sfn "$BIN/buildx" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
 
 command -v runc >/dev/null || apt_get install -y --no-install-recommends runc
 dpkg -s busybox-static >/dev/null 2>&1 || apt_get install -y --no-install-recommends busybox-static
+# The loader is C, static against musl (hack/build-loader.sh); its tests
+# also build it with gcc's sanitizers, and call it through cgo.
+dpkg -s musl-tools >/dev/null 2>&1 || apt_get install -y --no-install-recommends musl-tools
+command -v gcc >/dev/null || apt_get install -y --no-install-recommends gcc libc6-dev
 foreign_busybox i386
 
 # linux/386 RUNs: BuildKit runs 386 binaries natively on amd64 (it never uses

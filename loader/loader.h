@@ -8,7 +8,8 @@
  * static against musl, because it runs in front of every wrapped RUN and a
  * Go program's start costs several milliseconds of CPU there.
  *
- * Ownership: main.c, dotenv.c, env.c, exec.c (the load and exec path);
+ * Ownership: main.c, dotenv.c, env.c, exec.c, text.c (the load and exec
+ * path; dotenv.h declares what only they share);
  * mask.c, parent.c (masking, the loader as the command's parent).
  */
 #ifndef LOADER_H
@@ -29,6 +30,39 @@ struct failure {
 	int code;
 	char *msg;
 };
+
+/* text.c: messages, built from fixed strings, names, numbers, paths and
+ * the command's name; never with printf, so that no format can pull a
+ * byte of a value into them. A failed allocation is remembered and ends
+ * in text_done returning NULL. */
+struct text {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+void text_add(struct text *t, const char *s, size_t n);
+void text_str(struct text *t, const char *s);
+void text_uint(struct text *t, unsigned long n);
+/* text_quote adds s as Go's strconv.Quote words it. */
+void text_quote(struct text *t, const char *s);
+/* text_errno adds err as Go's syscall.Errno words it ("errno N" when Go
+ * has no text for it, or when our table lacks one: see text.c). */
+void text_errno(struct text *t, int err);
+/* text_done returns the NUL-terminated text (the caller owns it), or NULL
+ * when an allocation failed. */
+char *text_done(struct text *t);
+
+/* go_errno_text is Go's text for err, or NULL. */
+const char *go_errno_text(int err);
+
+/* utf8_decode is Go's utf8.DecodeRune: the rune at s (n > 0 bytes) and
+ * its width; an invalid or short sequence is U+FFFD of width 1. */
+size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *rune);
+
+/* out_of_memory is the failure when an allocation fails: the Go loader
+ * would have died of it too (its runtime's exit 2). */
+struct failure out_of_memory(void);
 
 /* exec.c */
 
