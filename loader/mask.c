@@ -553,7 +553,7 @@ struct patterns *mask_patterns(char *const values[], size_t n)
 	if (ps == NULL) {
 		/* Masking cannot be skipped, and this is before anything
 		 * ran: end as the loader ends when it cannot load. */
-		static const char msg[] = "dockerfile-dotenv: loader: cannot allocate memory\n";
+		static const char msg[] = "dockerfile-dotenv: loader: out of memory\n";
 		ssize_t r = write(2, msg, sizeof msg - 1);
 		(void)r;
 		_exit(EXIT_LOAD_FAILED);

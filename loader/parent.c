@@ -241,6 +241,9 @@ static int above_stdio(int fd)
 
 static int stdout_fd = 1, stderr_fd = 2;
 
+/* As main.c words it (text.c's out_of_memory). */
+static char oom[] = "loader: out of memory";
+
 struct failure run_masked(char *const argv[], const char *path, char *const envp[],
 			  const char *too_big, const struct patterns *p)
 {
@@ -261,7 +264,7 @@ struct failure run_masked(char *const argv[], const char *path, char *const envp
 	if (matcher_new(&m, p) < 0 ||
 	    mwriter_init(&s[0].w, m, fd_sink, &stdout_fd) < 0 ||
 	    mwriter_init(&s[1].w, m, fd_sink, &stderr_fd) < 0)
-		return failed("loader: ", ENOMEM);
+		return (struct failure){EXIT_LOAD_FAILED, oom};
 
 	int out[2], errp[2];
 	if (pipe2(out, O_CLOEXEC) < 0)

@@ -302,3 +302,67 @@ func runUnshare(t *testing.T, bin, script string) result {
 	}
 	return r
 }
+
+// TestMaskClosedStdio: the loader started with 0, 1 or 2 closed. A closed
+// stdin stays closed for the command (as with the exec path); the command
+// still gets its pipes for 1 and 2; what it writes to a closed output of
+// the loader's goes nowhere, the other one is still masked.
+func TestMaskClosedStdio(t *testing.T) { forEachC(t, testMaskClosedStdio) }
+
+func testMaskClosedStdio(t *testing.T, bin string) {
+	file := writeFile(t, canaryFile)
+	script := `if [ -e /proc/self/fd/0 ]; then echo "stdin open $CANARY"; else echo "stdin closed $CANARY"; fi; echo "err $CANARY" >&2`
+	for _, tc := range []struct {
+		close          string
+		stdout, stderr string
+	}{
+		{"0<&-", "stdin closed ***\n", "err ***\n"},
+		{"1>&-", "", "err ***\n"},
+		{"2>&-", "stdin open ***\n", ""},
+		{"0<&- 1>&- 2>&-", "", ""},
+	} {
+		cmd := exec.Command("sh", "-c", `exec "$@" `+tc.close, "sh", bin, "--id=_env", "--file="+file, "--mask", "--", "sh", "-c", script)
+		cmd.Env = runEnv
+		r := resultOf(t, cmd)
+		if r.code != 0 || r.stdout != tc.stdout || r.stderr != tc.stderr {
+			t.Errorf("%s: %+v, want stdout %q stderr %q", tc.close, r, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+// TestMaskIgnoredSignals: a signal ignored when the loader starts is not
+// forwarded, and stays ignored for the command, as without the loader.
+// (The Go loader kept SIGHUP and SIGINT so; its runtime caught the others.)
+func TestMaskIgnoredSignals(t *testing.T) { forEachC(t, testMaskIgnoredSignals) }
+
+func testMaskIgnoredSignals(t *testing.T, bin string) {
+	script := `kill -USR1 $PPID; kill -HUP $PPID; kill -TERM $PPID; kill -USR1 $$; kill -HUP $$; kill -TERM $$; sleep 0.1; echo "alive $CANARY"`
+	cmd := exec.Command("sh", "-c", `trap '' USR1 HUP TERM; exec "$@"`, "sh", bin, "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
+	cmd.Env = runEnv
+	if r := resultOf(t, cmd); r.code != 0 || r.signal != 0 || r.stdout != "alive ***\n" {
+		t.Errorf("%+v", r)
+	}
+}
+
+// TestMaskDrainBound: background processes that write without end when the
+// command exits do not keep the loader alive (it passes on at most drainMax
+// more of each pipe; what they wrote while the command ran passed too).
+func TestMaskDrainBound(t *testing.T) { forEachC(t, testMaskDrainBound) }
+
+func testMaskDrainBound(t *testing.T, bin string) {
+	start := time.Now()
+	r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
+		`(yes "$CANARY" &); (yes "err $CANARY" >&2 &); sleep 0.2; exit 5`)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the loader took %v", d)
+	}
+	if f := shows(r.stdout + r.stderr); f != "" || r.code != 5 {
+		t.Errorf("exit %d, the output shows %q", r.code, f)
+	}
+	for _, out := range []string{r.stdout, r.stderr} {
+		if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(out) == 0 || len(out) > 20*drainMax ||
+			strings.Trim(lines[0], "er *") != "" {
+			t.Errorf("%d bytes: %.40q…", len(out), out)
+		}
+	}
+}
