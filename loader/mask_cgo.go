@@ -105,6 +105,23 @@ static int bridgeRun(struct bridge *b, const unsigned char *text, size_t n, size
 	return 0;
 }
 
+// bridgeDerive derives the patterns of the values and their matcher, and
+// frees both, for the benchmark: what runs once per RUN. It returns the
+// number of patterns, or -1 when out of memory.
+static long bridgeDerive(const char *const *v, const size_t *vlen, size_t n)
+{
+	struct patterns *ps = patterns_of(v, vlen, n);
+	struct matcher *m;
+	if (ps == NULL || matcher_new(&m, ps) < 0) {
+		patterns_free(ps);
+		return -1;
+	}
+	long count = (long)ps->n;
+	matcher_free(m);
+	patterns_free(ps);
+	return count;
+}
+
 // patternsFlat returns mask_patterns' result as one buffer of the
 // patterns one after the other, their lengths in *len, or NULL (errno
 // ENOMEM when out of memory).
@@ -144,23 +161,50 @@ import (
 
 var errNoMemory = errors.New("mask.c: out of memory")
 
+// cValues are values in C memory (cgo does not let C keep Go pointers
+// inside Go memory); free frees them.
+type cValues struct {
+	v    []*C.char
+	lens []C.size_t
+}
+
+func newCValues(values []string) *cValues {
+	n := len(values)
+	c := &cValues{
+		v:    unsafe.Slice((**C.char)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof((*C.char)(nil))))), n+1),
+		lens: unsafe.Slice((*C.size_t)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(C.size_t(0))))), n+1),
+	}
+	for i, v := range values {
+		c.v[i] = (*C.char)(C.CBytes([]byte(v + "\x00")))
+		c.lens[i] = C.size_t(len(v))
+	}
+	return c
+}
+
+func (c *cValues) free() {
+	for _, p := range c.v {
+		C.free(unsafe.Pointer(p))
+	}
+	C.free(unsafe.Pointer(&c.v[0]))
+	C.free(unsafe.Pointer(&c.lens[0]))
+}
+
+// derive is bridgeDerive: the number of patterns.
+func (c *cValues) derive() (int, error) {
+	n := C.bridgeDerive(&c.v[0], &c.lens[0], C.size_t(len(c.v)-1))
+	if n < 0 {
+		return 0, errNoMemory
+	}
+	return int(n), nil
+}
+
 // cPatterns is patterns_of (mask_patterns with lengths) on values.
 func cPatterns(values []string) ([][]byte, error) {
-	n := len(values)
-	// The strings and their pointers in C memory: cgo does not let C
-	// keep Go pointers inside Go memory.
-	vs := unsafe.Slice((**C.char)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof((*C.char)(nil))))), n+1)
-	lens := unsafe.Slice((*C.size_t)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(C.size_t(0))))), n+1)
-	defer C.free(unsafe.Pointer(&vs[0]))
-	defer C.free(unsafe.Pointer(&lens[0]))
-	for i, v := range values {
-		vs[i] = (*C.char)(C.CBytes([]byte(v + "\x00")))
-		lens[i] = C.size_t(len(v))
-		defer C.free(unsafe.Pointer(vs[i]))
-	}
+	c := newCValues(values)
+	defer c.free()
 	var plen *C.size_t
 	var count C.size_t
-	flat, err := C.patternsFlat(&vs[0], &lens[0], C.size_t(n), &plen, &count)
+	flat, err := C.patternsFlat(&c.v[0], &c.lens[0], C.size_t(len(values)), &plen, &count)
 	if flat == nil {
 		return nil, err
 	}
