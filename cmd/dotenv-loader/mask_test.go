@@ -147,6 +147,14 @@ func testMaskExitStatus(t *testing.T, bin string) {
 		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec: \"/proc/self/cmdline\": permission denied\n" {
 			t.Errorf("%+v", r)
 		}
+		script := filepath.Join(t.TempDir(), "no-shebang")
+		if err := os.WriteFile(script, []byte("echo hi\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r = runC(t, bin, "", canaryFile, []string{"--mask"}, script)
+		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec "+script+": exec format error\n" {
+			t.Errorf("%+v", r)
+		}
 	})
 }
 
@@ -364,5 +372,39 @@ func testMaskDrainBound(t *testing.T, bin string) {
 			strings.Trim(lines[0], "er *") != "" {
 			t.Errorf("%d bytes: %.40q…", len(out), out)
 		}
+	}
+}
+
+// TestMaskSameAsGo: the C loader and the Go loader (the reference) give the
+// same bytes out and end the same way, with --mask, whatever the command.
+func TestMaskSameAsGo(t *testing.T) {
+	noShebang := filepath.Join(t.TempDir(), "no-shebang")
+	if err := os.WriteFile(noShebang, []byte("echo hi\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, argv := range [][]string{
+		{"sh", "-c", `echo "token: $CANARY."; echo "err $CANARY" >&2; printf 'a dd-canary-Zx9Q'; sleep 0.1; printf 'vR2mK7pL b'`},
+		{"sh", "-c", `printf '%s' "$CANARY" | base64; echo "$PIP_INSTALL_ARG" | od -c | head -3; env | grep -c CANARY`},
+		{"sh", "-c", `for p in 10 50 90; do printf '\r%s%% %s' $p "$CANARY"; done; printf '\rdone\n'; exit 3`},
+		{"sh", "-c", `seq 1 100000 | sed "s/9$/ $CANARY/"`},
+		{"sh", "-c", `echo abc "$SHORT"; printf 'last dd-canary-Zx9QvR2'`},
+		{"sh", "-c", `echo $CANARY; kill -TERM $$`},
+		{"sh", "-c", `echo $CANARY; kill -USR2 $$`},
+		{"sh", "-c", `echo $CANARY >&2; kill -KILL $$`},
+		{"sh", "-c", `exit 255`},
+		{"no-such-tool"},
+		{"/proc/self/cmdline"},
+		{"/no/such/dir/tool"},
+		{noShebang},
+		{"/"},
+	} {
+		t.Run(strings.Join(argv, " "), func(t *testing.T) {
+			want := runC(t, loader(t), "", canaryFile, []string{"--mask"}, argv...)
+			forEachC(t, func(t *testing.T, bin string) {
+				if got := runC(t, bin, "", canaryFile, []string{"--mask"}, argv...); got != want {
+					t.Errorf("C loader: %+v\nGo loader: %+v", got, want)
+				}
+			})
+		})
 	}
 }
