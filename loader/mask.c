@@ -10,6 +10,7 @@
  * before it is used, every allocation before its memory is, and a writer's
  * memory is fixed when it is made.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -988,6 +989,8 @@ int mwriter_write(struct mwriter *w, const unsigned char *p, size_t n)
 		/* The held tail is shorter than the longest pattern: there
 		 * is room for MASK_CHUNK bytes or more. */
 		size_t c = w->cap - w->len;
+		if (c == 0 || w->len > w->cap)
+			return w->err = EOVERFLOW; /* cannot be */
 		if (c > n)
 			c = n;
 		memcpy(w->buf + w->len, p, c);
