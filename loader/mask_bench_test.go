@@ -106,6 +106,7 @@ func BenchmarkWriter(b *testing.B) {
 		copy(withSecrets[i:], ps[(i/4096)%len(ps)])
 	}
 	ps10k := mask.Patterns(benchValues(10000))
+	ps10 := mask.Patterns(benchValues(10))
 	for _, c := range []struct {
 		name string
 		text []byte
@@ -116,6 +117,7 @@ func BenchmarkWriter(b *testing.B) {
 		{"matches", withSecrets, 32 << 10, ps},
 		{"lines", text, 80, ps},
 		{"nomatch-10000values", text, 32 << 10, ps10k},
+		{"nomatch-10values", text, 32 << 10, ps10},
 	} {
 		for _, impl := range []string{"c", "go"} {
 			b.Run(c.name+"/"+impl, func(b *testing.B) {
