@@ -46,7 +46,8 @@ typedef int (*mask_sink)(void *ctx, const unsigned char *p, size_t n);
  * and adjacent occurrences as one; it holds back only a tail of the stream
  * that may begin a pattern (shorter than the longest pattern) until more
  * bytes or the flush decide it, and needs no newline. Its memory is fixed
- * when it is made: MASK_CHUNK plus about three times the longest pattern. */
+ * when it is made: three times MASK_CHUNK plus the longest pattern (the
+ * buffer, and what a step writes out), mapped as it is used. */
 struct mwriter {
 	const struct matcher *m; /* NULL: writes go straight to the sink */
 	mask_sink sink;
