@@ -62,6 +62,7 @@ func TestMain(m *testing.M) {
 	if loaderBin != "" {
 		os.RemoveAll(filepath.Dir(loaderBin))
 	}
+	removeCLoaders()
 	os.Exit(code)
 }
 

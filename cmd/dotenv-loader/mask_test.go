@@ -17,6 +17,10 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
 )
 
+// The masking tests run the C loader (loader/parent.c and mask.c), as built
+// for the image and with sanitizers: see cloader_test.go. Package mask is
+// the reference for what the output must be.
+
 // canary is a value that must never reach the output.
 const canary = "dd-canary-Zx9QvR2mK7pL"
 
@@ -79,31 +83,36 @@ func TestMaskOutput(t *testing.T) {
 		{"binary", `cat ` + bin},
 		{"set -x", `set -x; true "$CANARY"`},
 		{"env", `env | grep CANARY`},
+		{"much output", `seq 1 300000 | sed "s/7$/ $CANARY/"; seq 1 100000 | sed "s/3$/ $CANARY/" >&2`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plain := runLoader(t, "", canaryFile, nil, "sh", "-c", tc.script)
-			r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c", tc.script)
-			if f := shows(r.stdout + r.stderr); f != "" {
-				t.Errorf("the output shows %q: stdout %q stderr %q", f, r.stdout, r.stderr)
-			}
-			if want := masked(t, plain.stdout); r.stdout != want {
-				t.Errorf("stdout %q, want %q", r.stdout, want)
-			}
-			if want := masked(t, plain.stderr); r.stderr != want {
-				t.Errorf("stderr %q, want %q", r.stderr, want)
-			}
-			if r.code != 0 || plain.code != 0 {
-				t.Errorf("exit %d, without masking %d", r.code, plain.code)
-			}
+			forEachC(t, func(t *testing.T, bin string) {
+				plain := runC(t, bin, "", canaryFile, nil, "sh", "-c", tc.script)
+				r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", tc.script)
+				if f := shows(r.stdout + r.stderr); f != "" {
+					t.Errorf("the output shows %q: stdout %q stderr %q", f, r.stdout, r.stderr)
+				}
+				if want := masked(t, plain.stdout); r.stdout != want {
+					t.Errorf("stdout %q, want %q", r.stdout, want)
+				}
+				if want := masked(t, plain.stderr); r.stderr != want {
+					t.Errorf("stderr %q, want %q", r.stderr, want)
+				}
+				if r.code != 0 || plain.code != 0 {
+					t.Errorf("exit %d, without masking %d", r.code, plain.code)
+				}
+			})
 		})
 	}
 }
 
 // TestMaskOutlivingChild: a child that outlives the command does not keep
 // the loader (the RUN) alive, and what it prints later is not shown.
-func TestMaskOutlivingChild(t *testing.T) {
+func TestMaskOutlivingChild(t *testing.T) { forEachC(t, testMaskOutlivingChild) }
+
+func testMaskOutlivingChild(t *testing.T, bin string) {
 	start := time.Now()
-	r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c",
+	r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
 		`(sleep 1; echo "late $CANARY"; echo "late $CANARY" >&2) & echo "main $CANARY"; exit 4`)
 	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Errorf("the loader waited %v for a background process", d)
@@ -114,26 +123,36 @@ func TestMaskOutlivingChild(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // the late writes hit a closed pipe
 }
 
-func TestMaskExitStatus(t *testing.T) {
+func TestMaskExitStatus(t *testing.T) { forEachC(t, testMaskExitStatus) }
+
+func testMaskExitStatus(t *testing.T, bin string) {
 	for _, code := range []int{0, 1, 3, 125, 255} {
-		r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; exit "+strconv.Itoa(code))
+		r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; exit "+strconv.Itoa(code))
 		if r.code != code || r.signal != 0 || r.stdout != "***\n" {
 			t.Errorf("exit %d: %+v", code, r)
 		}
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGSEGV} {
-		r := runLoader(t, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; kill -"+strconv.Itoa(int(sig))+" $$")
+		r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; kill -"+strconv.Itoa(int(sig))+" $$")
 		if r.signal != sig || r.stdout != "***\n" {
 			t.Errorf("%v: %+v", sig, r)
 		}
 	}
 	t.Run("not started", func(t *testing.T) {
-		r := runLoader(t, "", canaryFile, []string{"--mask"}, "no-such-tool")
+		r := runC(t, bin, "", canaryFile, []string{"--mask"}, "no-such-tool")
 		if r.code != 127 || r.stderr != "dockerfile-dotenv: exec: \"no-such-tool\": executable file not found in $PATH\n" {
 			t.Errorf("%+v", r)
 		}
-		r = runLoader(t, "", canaryFile, []string{"--mask"}, "/proc/self/cmdline")
+		r = runC(t, bin, "", canaryFile, []string{"--mask"}, "/proc/self/cmdline")
 		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec: \"/proc/self/cmdline\": permission denied\n" {
+			t.Errorf("%+v", r)
+		}
+		script := filepath.Join(t.TempDir(), "no-shebang")
+		if err := os.WriteFile(script, []byte("echo hi\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r = runC(t, bin, "", canaryFile, []string{"--mask"}, script)
+		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec "+script+": exec format error\n" {
 			t.Errorf("%+v", r)
 		}
 	})
@@ -141,7 +160,9 @@ func TestMaskExitStatus(t *testing.T) {
 
 // TestMaskOnlyWhenNeeded: without a value to mask the loader execs the
 // command (same pid); with one it is the command's parent.
-func TestMaskOnlyWhenNeeded(t *testing.T) {
+func TestMaskOnlyWhenNeeded(t *testing.T) { forEachC(t, testMaskOnlyWhenNeeded) }
+
+func testMaskOnlyWhenNeeded(t *testing.T, bin string) {
 	for _, tc := range []struct {
 		file   []byte
 		flags  []string
@@ -160,7 +181,7 @@ func TestMaskOnlyWhenNeeded(t *testing.T) {
 			}
 		}
 		args := append([]string{"--id=_env", "--file=" + file}, tc.flags...)
-		cmd := exec.Command(loader(t), append(args, "--", "sh", "-c", "echo $$")...)
+		cmd := exec.Command(bin, append(args, "--", "sh", "-c", "echo $$")...)
 		cmd.Env = runEnv
 		out, err := cmd.Output()
 		if err != nil {
@@ -172,8 +193,10 @@ func TestMaskOnlyWhenNeeded(t *testing.T) {
 	}
 }
 
-func TestMaskStdin(t *testing.T) {
-	cmd := exec.Command(loader(t), "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", "cat; read -r x < /dev/null; echo end")
+func TestMaskStdin(t *testing.T) { forEachC(t, testMaskStdin) }
+
+func testMaskStdin(t *testing.T, bin string) {
+	cmd := exec.Command(bin, "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", "cat; read -r x < /dev/null; echo end")
 	cmd.Env = runEnv
 	cmd.Stdin = strings.NewReader("line 1\nline 2 " + canary + "\n")
 	out, err := cmd.Output()
@@ -193,12 +216,14 @@ func writeFile(t testing.TB, content []byte) string {
 
 // TestMaskForwardsSignals: a signal sent to the loader reaches the command,
 // whose handler runs; its output is still masked.
-func TestMaskForwardsSignals(t *testing.T) {
+func TestMaskForwardsSignals(t *testing.T) { forEachC(t, testMaskForwardsSignals) }
+
+func testMaskForwardsSignals(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGQUIT, syscall.SIGWINCH} {
 		t.Run(sig.String(), func(t *testing.T) {
 			name := strings.TrimPrefix(unixName(sig), "SIG")
 			script := `trap 'echo "got ` + name + ` $CANARY"; exit 7' ` + name + `; echo ready; while :; do sleep 0.05; done`
-			cmd := exec.Command(loader(t), "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
+			cmd := exec.Command(bin, "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
 			cmd.Env = runEnv
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
@@ -228,9 +253,11 @@ func unixName(sig syscall.Signal) string {
 		syscall.SIGUSR1: "USR1", syscall.SIGUSR2: "USR2", syscall.SIGQUIT: "QUIT", syscall.SIGWINCH: "WINCH"}[sig]
 }
 
-func TestMaskAsPID1(t *testing.T) {
+func TestMaskAsPID1(t *testing.T) { forEachC(t, testMaskAsPID1) }
+
+func testMaskAsPID1(t *testing.T, bin string) {
 	t.Run("orphans are reaped", func(t *testing.T) {
-		r := runUnshare(t, `(sleep 0.1 &); (sleep 0.1 &); (sh -c 'exit 3' &); sleep 0.8
+		r := runUnshare(t, bin, `(sleep 0.1 &); (sleep 0.1 &); (sh -c 'exit 3' &); sleep 0.8
 			echo "parent $PPID $CANARY"; grep -l '^State:.*Z' /proc/[0-9]*/status; true`)
 		if r.code != 0 || r.stdout != "parent 1 ***\n" {
 			t.Errorf("zombies left, or the loader is not PID 1: %+v", r)
@@ -241,14 +268,14 @@ func TestMaskAsPID1(t *testing.T) {
 		code int
 	}{{"TERM", 143}, {"KILL", 137}, {"INT", 130}} {
 		t.Run("killed by SIG"+tc.sig, func(t *testing.T) {
-			r := runUnshare(t, `echo $CANARY; kill -`+tc.sig+` $$; echo not reached`)
+			r := runUnshare(t, bin, `echo $CANARY; kill -`+tc.sig+` $$; echo not reached`)
 			if r.code != tc.code || r.signal != 0 || r.stdout != "***\n" {
 				t.Errorf("%+v, want exit %d as runc reports it", r, tc.code)
 			}
 		})
 	}
 	t.Run("exit code", func(t *testing.T) {
-		if r := runUnshare(t, `exit 255`); r.code != 255 {
+		if r := runUnshare(t, bin, `exit 255`); r.code != 255 {
 			t.Errorf("%+v", r)
 		}
 	})
@@ -256,7 +283,7 @@ func TestMaskAsPID1(t *testing.T) {
 
 // runUnshare runs the loader with --mask in front of sh -c script as PID 1
 // of a new PID namespace, with its own /proc: as BuildKit runs a RUN.
-func runUnshare(t *testing.T, script string) result {
+func runUnshare(t *testing.T, bin, script string) result {
 	t.Helper()
 	if os.Getuid() != 0 {
 		t.Skip("a PID namespace needs root")
@@ -268,7 +295,7 @@ func runUnshare(t *testing.T, script string) result {
 	if err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "true").Run(); err != nil {
 		t.Skip("unshare --pid does not work here: ", err)
 	}
-	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", loader(t),
+	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", bin,
 		"--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
 	cmd.Env = runEnv
 	var stdout, stderr bytes.Buffer
@@ -282,4 +309,102 @@ func runUnshare(t *testing.T, script string) result {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestMaskClosedStdio: the loader started with 0, 1 or 2 closed. A closed
+// stdin stays closed for the command (as with the exec path); the command
+// still gets its pipes for 1 and 2; what it writes to a closed output of
+// the loader's goes nowhere, the other one is still masked.
+func TestMaskClosedStdio(t *testing.T) { forEachC(t, testMaskClosedStdio) }
+
+func testMaskClosedStdio(t *testing.T, bin string) {
+	file := writeFile(t, canaryFile)
+	script := `if [ -e /proc/self/fd/0 ]; then echo "stdin open $CANARY"; else echo "stdin closed $CANARY"; fi; echo "err $CANARY" >&2`
+	for _, tc := range []struct {
+		close          string
+		stdout, stderr string
+	}{
+		{"0<&-", "stdin closed ***\n", "err ***\n"},
+		{"1>&-", "", "err ***\n"},
+		{"2>&-", "stdin open ***\n", ""},
+		{"0<&- 1>&- 2>&-", "", ""},
+	} {
+		cmd := exec.Command("sh", "-c", `exec "$@" `+tc.close, "sh", bin, "--id=_env", "--file="+file, "--mask", "--", "sh", "-c", script)
+		cmd.Env = runEnv
+		r := resultOf(t, cmd)
+		if r.code != 0 || r.stdout != tc.stdout || r.stderr != tc.stderr {
+			t.Errorf("%s: %+v, want stdout %q stderr %q", tc.close, r, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+// TestMaskIgnoredSignals: a signal ignored when the loader starts is not
+// forwarded, and stays ignored for the command, as without the loader.
+// (The Go loader kept SIGHUP and SIGINT so; its runtime caught the others.)
+func TestMaskIgnoredSignals(t *testing.T) { forEachC(t, testMaskIgnoredSignals) }
+
+func testMaskIgnoredSignals(t *testing.T, bin string) {
+	script := `kill -USR1 $PPID; kill -HUP $PPID; kill -TERM $PPID; kill -USR1 $$; kill -HUP $$; kill -TERM $$; sleep 0.1; echo "alive $CANARY"`
+	cmd := exec.Command("sh", "-c", `trap '' USR1 HUP TERM; exec "$@"`, "sh", bin, "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
+	cmd.Env = runEnv
+	if r := resultOf(t, cmd); r.code != 0 || r.signal != 0 || r.stdout != "alive ***\n" {
+		t.Errorf("%+v", r)
+	}
+}
+
+// TestMaskDrainBound: background processes that write without end when the
+// command exits do not keep the loader alive (it passes on at most drainMax
+// more of each pipe; what they wrote while the command ran passed too).
+func TestMaskDrainBound(t *testing.T) { forEachC(t, testMaskDrainBound) }
+
+func testMaskDrainBound(t *testing.T, bin string) {
+	start := time.Now()
+	r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
+		`(yes "$CANARY" &); (yes "err $CANARY" >&2 &); sleep 0.2; exit 5`)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the loader took %v", d)
+	}
+	if f := shows(r.stdout + r.stderr); f != "" || r.code != 5 {
+		t.Errorf("exit %d, the output shows %q", r.code, f)
+	}
+	for _, out := range []string{r.stdout, r.stderr} {
+		if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(out) == 0 || len(out) > 20*drainMax ||
+			strings.Trim(lines[0], "er *") != "" {
+			t.Errorf("%d bytes: %.40q…", len(out), out)
+		}
+	}
+}
+
+// TestMaskSameAsGo: the C loader and the Go loader (the reference) give the
+// same bytes out and end the same way, with --mask, whatever the command.
+func TestMaskSameAsGo(t *testing.T) {
+	noShebang := filepath.Join(t.TempDir(), "no-shebang")
+	if err := os.WriteFile(noShebang, []byte("echo hi\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, argv := range [][]string{
+		{"sh", "-c", `echo "token: $CANARY."; echo "err $CANARY" >&2; printf 'a dd-canary-Zx9Q'; sleep 0.1; printf 'vR2mK7pL b'`},
+		{"sh", "-c", `printf '%s' "$CANARY" | base64; echo "$PIP_INSTALL_ARG" | od -c | head -3; env | grep -c CANARY`},
+		{"sh", "-c", `for p in 10 50 90; do printf '\r%s%% %s' $p "$CANARY"; done; printf '\rdone\n'; exit 3`},
+		{"sh", "-c", `seq 1 100000 | sed "s/9$/ $CANARY/"`},
+		{"sh", "-c", `echo abc "$SHORT"; printf 'last dd-canary-Zx9QvR2'`},
+		{"sh", "-c", `echo $CANARY; kill -TERM $$`},
+		{"sh", "-c", `echo $CANARY; kill -USR2 $$`},
+		{"sh", "-c", `echo $CANARY >&2; kill -KILL $$`},
+		{"sh", "-c", `exit 255`},
+		{"no-such-tool"},
+		{"/proc/self/cmdline"},
+		{"/no/such/dir/tool"},
+		{noShebang},
+		{"/"},
+	} {
+		t.Run(strings.Join(argv, " "), func(t *testing.T) {
+			want := runC(t, loader(t), "", canaryFile, []string{"--mask"}, argv...)
+			forEachC(t, func(t *testing.T, bin string) {
+				if got := runC(t, bin, "", canaryFile, []string{"--mask"}, argv...); got != want {
+					t.Errorf("C loader: %+v\nGo loader: %+v", got, want)
+				}
+			})
+		})
+	}
 }

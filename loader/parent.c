@@ -1,0 +1,381 @@
+/*
+ * The loader as the command's parent, when it masks: a port of the Go
+ * loader's parent.go and signals.go.
+ *
+ * run_masked runs the command as the loader's child rather than in its
+ * place: the command's stdout and stderr go each through a pipe and a
+ * masking writer (mask.c) to the loader's own; the loader forwards the
+ * signals it gets to the command, reaps orphans when it is PID 1 (BuildKit
+ * runs the RUN's process as PID 1 of its PID namespace), and ends as the
+ * command did.
+ *
+ * One thread, one poll loop: the signals come through a signalfd, so that
+ * forwarding, reaping and the output are handled one at a time, and no
+ * signal is sent after the command is reaped (its pid could be another
+ * process's by then).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loader.h"
+#include "mask.h"
+
+enum {
+	/* The most read from a pipe at once, and the size the pipes are
+	 * asked for (Linux gives 64 KiB by default): fewer, larger reads and
+	 * writes, and a command that writes in bursts blocks less. */
+	READ_SIZE = 256 << 10,
+	/* What is read of each pipe once the command has exited: a
+	 * background process that keeps writing must not keep the loader
+	 * alive (without the loader, the container ends with its PID 1). */
+	DRAIN_MAX = 1 << 20,
+	NSIG_MAX = 64, /* the signals Linux numbers */
+};
+
+static unsigned char rbuf[READ_SIZE];
+
+/* The words of Go's syscall.Errno for what can fail here before the
+ * command starts (exec.c words the exec's own). */
+static const char *go_strerror(int err, char num[static 24])
+{
+	switch (err) {
+	case EMFILE:
+		return "too many open files";
+	case ENFILE:
+		return "too many open files in system";
+	case ENOMEM:
+		return "cannot allocate memory";
+	case EINVAL:
+		return "invalid argument";
+	case EFAULT:
+		return "bad address";
+	case ENODEV:
+		return "no such device";
+	}
+	char digits[12];
+	size_t n = 0;
+	unsigned u = err < 0 ? 0u - (unsigned)err : (unsigned)err;
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0 && n < sizeof digits);
+	char *p = num;
+	memcpy(p, "errno ", 6);
+	p += 6;
+	if (err < 0)
+		*p++ = '-';
+	while (n > 0)
+		*p++ = digits[--n];
+	*p = '\0';
+	return num;
+}
+
+/* failed returns the failure "loader: <what><errno's words>" (exit 125);
+ * its message lives until the next call. */
+static struct failure failed(const char *what, int err)
+{
+	static char msg[128];
+	char num[24];
+	const char *words = go_strerror(err, num);
+	size_t n = 0;
+	for (const char *p = what; *p != '\0' && n < sizeof msg - 1; p++)
+		msg[n++] = *p;
+	for (const char *p = words; *p != '\0' && n < sizeof msg - 1; p++)
+		msg[n++] = *p;
+	msg[n] = '\0';
+	return (struct failure){EXIT_LOAD_FAILED, msg};
+}
+
+/* fd_sink writes to a descriptor, whole: after a signal interrupts it, a
+ * partial write, or EAGAIN (an output in non-blocking mode). */
+static int fd_sink(void *ctx, const unsigned char *p, size_t n)
+{
+	int fd = *(const int *)ctx;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct timespec ms = {0, 1000000};
+				nanosleep(&ms, NULL);
+				continue;
+			}
+			return errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A stream is one of the command's outputs. */
+struct stream {
+	int fd; /* the pipe's read end, -1 once closed */
+	struct mwriter w;
+};
+
+/* pump reads once from the pipe and masks what it read to the loader's
+ * output. It reports whether it read anything. At EOF, on a read error
+ * (EAGAIN when draining) or when the loader's output fails, the pipe is
+ * closed: a command writing to it again gets EPIPE or SIGPIPE, as it would
+ * writing to the failed output itself. */
+static int pump(struct stream *s)
+{
+	ssize_t n = read(s->fd, rbuf, sizeof rbuf);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n > 0 && mwriter_write(&s->w, rbuf, (size_t)n) == 0)
+		return 1;
+	close(s->fd);
+	s->fd = -1;
+	return 0;
+}
+
+/* forwardable reports whether the loader forwards sig to the command, as
+ * signals.go's forwarded. Not: SIGKILL and SIGSTOP (nobody catches them),
+ * SIGCHLD (about the loader's own children), SIGPIPE (the loader's own
+ * write to a closed output; the command gets it itself when it writes
+ * next), SIGURG and SIGPROF (the Go loader's runtime kept them), 32 to 34
+ * (the C library's own: musl and glibc refuse to change them; the Go
+ * runtime left them alone too), and any signal ignored at start (the
+ * command inherits it ignored, as without the loader: see run_masked). */
+static int forwardable(int sig)
+{
+	switch (sig) {
+	case SIGKILL:
+	case SIGSTOP:
+	case SIGCHLD:
+	case SIGPIPE:
+	case SIGURG:
+	case SIGPROF:
+		return 0;
+	}
+	return sig < 32 || sig > 34;
+}
+
+/* reap reaps every child that has ended: the command, and, when the loader
+ * is PID 1, every orphan that the kernel makes its child. It stops at the
+ * command: then it returns 1, its status in *status. */
+static int reap(pid_t pid, int init, int *status)
+{
+	for (;;) {
+		int ws;
+		pid_t w = waitpid(init ? -1 : pid, &ws, WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return 0;
+		if (w == pid) {
+			*status = ws;
+			return 1;
+		}
+	}
+}
+
+/* on_signals reads the signals that came, forwards those to forward and
+ * reaps on SIGCHLD; it returns 1 when the command was reaped, and then
+ * forwards no more. */
+static int on_signals(int sfd, pid_t pid, int init, const unsigned char forward[], int *status)
+{
+	struct signalfd_siginfo si[8];
+	for (;;) {
+		ssize_t n = read(sfd, si, sizeof si);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0; /* EAGAIN: all read */
+		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
+			unsigned sig = si[i].ssi_signo;
+			if (sig == SIGCHLD) {
+				if (reap(pid, init, status))
+					return 1;
+			} else if (sig <= NSIG_MAX && forward[sig]) {
+				kill(pid, (int)sig);
+			}
+		}
+	}
+}
+
+/* die_of ends the loader with signal sig, as the command ended: with the
+ * default disposition, unblocked, and without a core dump of the loader
+ * (the command dumped its own if it was to). A PID namespace's init cannot
+ * die of its own signal (the kernel drops it): then the loader exits with
+ * 128 + sig, which is what runc reports for a RUN killed by sig. */
+static _Noreturn void die_of(int sig)
+{
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/* above_stdio moves a pipe's end that took 0, 1 or 2 (they were closed and
+ * /dev/null could not take their place) out of the way of the command's
+ * descriptors. */
+static int above_stdio(int fd)
+{
+	if (fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
+static int stdout_fd = 1, stderr_fd = 2;
+
+/* As main.c words it (text.c's out_of_memory). */
+static char oom[] = "loader: out of memory";
+
+struct failure run_masked(char *const argv[], const char *path, char *const envp[],
+			  const char *too_big, const struct patterns *p)
+{
+	struct failure f;
+	char *file = look_path(argv[0], path, &f);
+	if (file == NULL)
+		return f;
+	/* Stdin as it is. A closed 0, 1 or 2 gets /dev/null first, so that
+	 * none of the loader's pipes takes its number (the command's stderr
+	 * written into the pipe of its stdout, say). Close-on-exec: a closed
+	 * stdin stays closed for the command, as with the exec path. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	struct matcher *m;
+	struct stream s[2] = {{.fd = -1}, {.fd = -1}};
+	if (matcher_new(&m, p) < 0 ||
+	    mwriter_init(&s[0].w, m, fd_sink, &stdout_fd) < 0 ||
+	    mwriter_init(&s[1].w, m, fd_sink, &stderr_fd) < 0)
+		return (struct failure){EXIT_LOAD_FAILED, oom};
+
+	int out[2], errp[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return failed("loader: cannot make a pipe: ", errno);
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return failed("loader: cannot make a pipe: ", errno);
+	for (int i = 0; i < 2; i++) {
+		if ((out[i] = above_stdio(out[i])) < 0 || (errp[i] = above_stdio(errp[i])) < 0)
+			return failed("loader: cannot make a pipe: ", errno);
+	}
+	/* F_SETPIPE_SZ; the default size is fine when refused. */
+	fcntl(out[0], F_SETPIPE_SZ, READ_SIZE);
+	fcntl(errp[0], F_SETPIPE_SZ, READ_SIZE);
+
+	/* Every signal the loader forwards or handles is blocked and read
+	 * from a signalfd, from before the command starts, so that none is
+	 * lost; the command starts with the loader's mask of before. A
+	 * signal ignored at start stays ignored, for the command too. */
+	static unsigned char forward[NSIG_MAX + 1];
+	sigset_t caught, orig;
+	sigemptyset(&caught);
+	for (int sig = 1; sig <= NSIG_MAX; sig++) {
+		struct sigaction sa;
+		if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig <= 34))
+			continue;
+		if (sigaction(sig, NULL, &sa) < 0)
+			continue;
+		if (sa.sa_handler == SIG_IGN) {
+			if (sig != SIGCHLD)
+				continue;
+			/* Ignored, SIGCHLD would reap the command before
+			 * the loader sees its status. */
+			struct sigaction dfl = {.sa_handler = SIG_DFL};
+			sigemptyset(&dfl.sa_mask);
+			sigaction(SIGCHLD, &dfl, NULL);
+		}
+		sigaddset(&caught, sig);
+		forward[sig] = (unsigned char)forwardable(sig);
+	}
+	sigprocmask(SIG_BLOCK, &caught, &orig);
+	int sfd = signalfd(-1, &caught, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		int err = errno;
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		return failed("loader: signalfd: ", err);
+	}
+
+	/* The command's stdout and stderr are the pipes; the pipes' other
+	 * descriptors are close-on-exec. posix_spawn runs only async-signal-
+	 * safe calls in the child (musl's and glibc's clone it with
+	 * CLONE_VFORK) and returns exec's errno. */
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	pid_t pid;
+	int err = posix_spawn_file_actions_init(&fa);
+	if (err == 0) {
+		if ((err = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0 &&
+		    (err = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) == 0 &&
+		    (err = posix_spawnattr_init(&attr)) == 0) {
+			if ((err = posix_spawnattr_setsigmask(&attr, &orig)) == 0 &&
+			    (err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK)) == 0)
+				err = posix_spawn(&pid, file, &fa, &attr, argv, envp);
+			posix_spawnattr_destroy(&attr);
+		}
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (err != 0) {
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		return exec_failure(file, err, too_big);
+	}
+	/* Only the command holds the write ends now: EOF when it and its
+	 * children have closed them. */
+	close(out[1]);
+	close(errp[1]);
+
+	int init = getpid() == 1, status = 0;
+	s[0].fd = out[0];
+	s[1].fd = errp[0];
+	for (int exited = 0; !exited;) {
+		struct pollfd pfd[3] = {
+			{.fd = s[0].fd, .events = POLLIN},
+			{.fd = s[1].fd, .events = POLLIN},
+			{.fd = sfd, .events = POLLIN},
+		};
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno != EINTR) { /* ENOMEM: try again */
+				struct timespec ms = {0, 1000000};
+				nanosleep(&ms, NULL);
+			}
+			continue;
+		}
+		if (pfd[2].revents != 0)
+			exited = on_signals(sfd, pid, init, forward, &status);
+		for (int i = 0; i < 2; i++)
+			if (s[i].fd >= 0 && pfd[i].revents != 0)
+				pump(&s[i]);
+	}
+	/* What the command (or a process that shares its output) wrote
+	 * before it ended is in the pipes: pass it on, without waiting for
+	 * writers that are still running. */
+	for (int i = 0; i < 2; i++) {
+		int fl;
+		if (s[i].fd >= 0 && (fl = fcntl(s[i].fd, F_GETFL)) >= 0 &&
+		    fcntl(s[i].fd, F_SETFL, fl | O_NONBLOCK) == 0) {
+			for (size_t taken = 0; s[i].fd >= 0 && taken < DRAIN_MAX; taken += READ_SIZE)
+				if (!pump(&s[i]))
+					break;
+		}
+		mwriter_flush(&s[i].w); /* on error there is nowhere to say it */
+	}
+	if (WIFSIGNALED(status))
+		die_of(WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
