@@ -5,8 +5,8 @@
 #
 #   layer 1  /bin/dotenv-loader     the loader that wrapped RUNs mount from this
 #                                   image: its bytes key every wrapped RUN, so
-#                                   they depend on the loader's source and the Go
-#                                   toolchain only (no version, revision or
+#                                   they depend on the loader's source, gcc and
+#                                   musl only (no version, revision or
 #                                   build id; mtime 0). Images of different
 #                                   versions with the same loader share this layer.
 #   layer 2  /bin/dockerfile-dotenv the frontend (version and revision by -X)
@@ -34,14 +34,23 @@ ARG TARGETOS TARGETARCH TARGETVARIANT
 ENV GOOS=$TARGETOS GOARCH=$TARGETARCH
 ENV TARGETVARIANT=$TARGETVARIANT
 
-FROM gobase AS loader
+# The loader is C (loader/), static against musl: it starts in front of every
+# wrapped RUN, where a Go program's start would cost milliseconds. hack/cc.sh
+# installs Debian's gcc for the target platform and the musl that
+# hack/musl.lock pins (kept in a cache mount); hack/build-loader.sh has the
+# flags. The same scripts build the loader of make up's image on the host.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS loader
+WORKDIR /src
+ARG TARGETPLATFORM
 RUN --mount=type=bind,target=/src \
-    --mount=type=cache,target=/root/.cache/go-build \
-    --mount=type=cache,target=/go/pkg/mod <<EOT
+    --mount=type=cache,target=/var/cache/musl,id=dotenv-musl \
+    --mount=type=cache,target=/var/cache/apt,id=dotenv-apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt,id=dotenv-apt-lists,sharing=locked <<EOT
   set -e
-  case "$TARGETARCH/$TARGETVARIANT" in arm/v*) export GOARM=${TARGETVARIANT#v} ;; esac
+  rm -f /etc/apt/apt.conf.d/docker-clean
   mkdir -p /out/bin
-  go build -trimpath -ldflags='-s -w -buildid=' -o /out/bin/dotenv-loader ./cmd/dotenv-loader
+  cc=$(MUSL_CACHE=/var/cache/musl hack/cc.sh "$TARGETPLATFORM")
+  CC=$cc hack/build-loader.sh /out/bin/dotenv-loader
   find /out/bin -exec touch -h -d @0 {} +
 EOT
 

@@ -34,7 +34,7 @@ type release struct {
 	Revision   string // RELEASE_REVISION
 	Epoch      int64  // RELEASE_EPOCH
 	PublicKey  string // RELEASE_PUBLIC_KEY, cosign's
-	Loader     bool   // RELEASE_LOADER=true: the release has ./cmd/dotenv-loader
+	Loader     bool   // RELEASE_LOADER=true: the release has the loader (loader/main.c)
 }
 
 func getRelease(t *testing.T) *release {

@@ -4,7 +4,8 @@
 # tests) instead of ./Dockerfile's in-container build, with the release
 # image's layout and config:
 #   layer 1  /bin/dotenv-loader      built exactly as ./Dockerfile builds it
-#                                    (the same bytes: they key wrapped RUNs)
+#                                    (hack/cc.sh, hack/build-loader.sh: the
+#                                    same bytes with the same gcc and musl)
 #   layer 2  /bin/dockerfile-dotenv  version "dev", revision HEAD
 #   the labels of ./Dockerfile's LABEL lines, its ENTRYPOINT, WorkingDir / (as
 #   BuildKit sets it FROM scratch).
@@ -51,11 +52,11 @@ platform_env() {
 # build_platform PLATFORM DIR: DIR/loader.tar and DIR/frontend.tar, the two
 # layers (bin/ and its program, mtime 0, root-owned).
 build_platform() {
-	local platform=$1 dir=$2 env
+	local platform=$1 dir=$2 env cc
 	mapfile -t env < <(platform_env "$platform")
 	mkdir -p "$dir/loader/bin" "$dir/frontend/bin"
-	env "${env[@]}" CGO_ENABLED=0 go -C "$ROOT" build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' \
-		-o "$dir/loader/bin/dotenv-loader" ./cmd/dotenv-loader
+	cc=$("$ROOT/hack/cc.sh" "$platform")
+	(cd "$ROOT" && CC=$cc hack/build-loader.sh "$dir/loader/bin/dotenv-loader")
 	tar_dir "$dir/loader" "$dir/loader.tar" bin
 	if [[ ",$DEV_FRONTEND_PLATFORMS," == *",$platform,"* ]]; then
 		# Not -trimpath: the unit tests' build cache (CGO_ENABLED=0, see the
