@@ -21,7 +21,11 @@ vet:
 # Everything but e2e/, which needs the stack: its files carry the build tag
 # e2e, so a plain `go test ./...` is hermetic too. ./loader again with cgo,
 # under AddressSanitizer (leaks too) and UndefinedBehaviorSanitizer: the
-# differential tests call the C loader's parts through it.
+# differential tests call the C loader's parts through it. That run is all
+# of ./loader's tests (the same list as a plain cgo run): the black-box
+# ones build the program with hack/build-loader.sh as the image has it and
+# with the sanitizers whatever -asan says, so a plain cgo run would only
+# repeat them, with the bridge unsanitized.
 unit:
 	$(GO) test ./...
 	CGO_ENABLED=1 CGO_CFLAGS='-O1 -g -fsanitize=undefined -fno-sanitize-recover=all' \

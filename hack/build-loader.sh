@@ -1,28 +1,25 @@
 #!/bin/sh
-# build-loader.sh OUT [SOURCE.c…]: the loader program (loader/*.c) as the image ships it:
+# build-loader.sh OUT: the loader program (loader/*.c) as the image ships it:
 # C against musl, static, stripped, no build id and no source paths, so its
 # bytes depend on the source, the compiler and musl only. Every wrapped RUN
 # is cached by those bytes. Run from the repository's root.
 #
-#   CC        the compiler: musl-gcc (the default) or a cross gcc with
-#             musl's specs (see hack/musl.sh)
+#   CC        the compiler: musl-gcc (the default), or what hack/cc.sh
+#             prints for a platform (Debian's gcc for it with musl's
+#             specs), as the tests and the image build it
 #   SANITIZE  1: a dynamically linked build with AddressSanitizer and
 #             UndefinedBehaviorSanitizer, for the tests (CC=gcc)
-#
-# SOURCEs are compiled in too: the tests' stubs (loader/testdata) for the
-# parts that are not merged yet; a release never passes any.
 set -eu
-[ $# -ge 1 ] || { echo "usage: $0 OUT [SOURCE.c…]" >&2; exit 2; }
+[ $# = 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
 out=$1
-shift
 warn="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Werror"
 if [ "${SANITIZE:-}" = 1 ]; then
 	# shellcheck disable=SC2086 # word splitting of the flag lists is meant
 	exec ${CC:-gcc} $warn -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
-		-o "$out" loader/*.c "$@"
+		-o "$out" loader/*.c
 fi
 # shellcheck disable=SC2086
 exec ${CC:-musl-gcc} $warn -O2 -static -fstack-protector-strong \
 	-ffile-prefix-map="$PWD"=. -fno-ident -fno-asynchronous-unwind-tables \
-	-Wl,--build-id=none -s -o "$out" loader/*.c "$@"
+	-Wl,--build-id=none -s -o "$out" loader/*.c

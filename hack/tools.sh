@@ -71,10 +71,14 @@ ln -sfn "$BIN/buildx" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
 
 command -v runc >/dev/null || apt_get install -y --no-install-recommends runc
 dpkg -s busybox-static >/dev/null 2>&1 || apt_get install -y --no-install-recommends busybox-static
-# The loader is C, static against musl (hack/build-loader.sh); its tests
+# The loader is C, static against musl (hack/build-loader.sh), built with
+# the compiler hack/cc.sh prints for each platform of the dev image: it
+# installs Debian's gcc for the platform and unpacks musl once. The tests
 # also build it with gcc's sanitizers, and call it through cgo.
-dpkg -s musl-tools >/dev/null 2>&1 || apt_get install -y --no-install-recommends musl-tools
 command -v gcc >/dev/null || apt_get install -y --no-install-recommends gcc libc6-dev
+for platform in linux/amd64 linux/arm64 linux/386; do
+	"$ROOT/hack/cc.sh" "$platform" >/dev/null || die "hack/cc.sh $platform failed"
+done
 foreign_busybox i386
 
 # linux/386 RUNs: BuildKit runs 386 binaries natively on amd64 (it never uses

@@ -3,14 +3,15 @@
  *
  *   dotenv-loader --id=<id> --file=<path> [--required] [--mask] -- <argv…>
  *
- * It replaces cmd/dotenv-loader, the Go program it is a port of; packages
- * dotenv and mask stay as the reference it is tested against. It is C,
- * static against musl, because it runs in front of every wrapped RUN and a
- * Go program's start costs several milliseconds of CPU there.
+ * It is the program the image ships, a port of cmd/dotenv-loader: that Go
+ * loader (with packages dotenv and mask) stays as the reference it is
+ * tested against byte for byte (this directory's Go tests). It is C,
+ * static against musl, because it runs in front of every wrapped RUN and
+ * a Go program's start costs several milliseconds of CPU there.
  *
- * Ownership: main.c, dotenv.c, env.c, exec.c, text.c (the load and exec
- * path; dotenv.h declares what only they share);
- * mask.c, parent.c (masking, the loader as the command's parent).
+ * Parts: main.c, dotenv.c, env.c, exec.c, text.c (the load and exec path;
+ * dotenv.h declares what only they share); mask.c, parent.c (masking, the
+ * loader as the command's parent; mask.h).
  */
 #ifndef LOADER_H
 #define LOADER_H

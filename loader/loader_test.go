@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -19,9 +20,9 @@ import (
 )
 
 // The loader program as the tests build it: as the image ships it (musl,
-// static, stripped) and with AddressSanitizer and UndefinedBehaviorSanitizer
-// (gcc, glibc), whose reports would show on stderr and fail the exact
-// comparisons. Each test runs on both.
+// static, stripped, with hack/cc.sh's compiler) and with AddressSanitizer
+// and UndefinedBehaviorSanitizer (gcc, glibc), whose reports would show on
+// stderr and fail the exact comparisons. Each test runs on both.
 type build struct {
 	name string
 	bin  string
@@ -44,33 +45,44 @@ func repoRoot(t testing.TB) string {
 	return root
 }
 
-// stubSources are the test-only stubs (testdata/stub_*.c) for the parts
-// of the loader that are not merged yet: mask.c and parent.c are written
-// in parallel. A stub is linked only while its part is absent, and
-// TestMaskPartsMerged says so.
-func stubSources(root string) []string {
-	var stubs []string
-	for _, part := range []string{"mask", "parent"} {
-		if _, err := os.Stat(filepath.Join(root, "loader", part+".c")); errors.Is(err, os.ErrNotExist) {
-			stubs = append(stubs, filepath.Join("loader", "testdata", "stub_"+part+".c"))
-		}
+// imageCC is the compiler the image's loader is built with, for this
+// machine's platform: what hack/cc.sh prints (it installs what is missing).
+func imageCC() (string, error) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return "", err
 	}
-	return stubs
+	platform := "linux/" + runtime.GOARCH
+	cmd := exec.Command("hack/cc.sh", platform)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", errors.New("hack/cc.sh " + platform + " (make tools prepares the loader's compilers): " + err.Error() + "\n" + stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
-// buildLoader runs hack/build-loader.sh in root: CC=musl-gcc, or gcc with
-// SANITIZE=1. The compiler is set here, not taken from the environment.
+// buildLoader runs hack/build-loader.sh in root: with imageCC's compiler,
+// or gcc with SANITIZE=1. The compiler is set here, not taken from the
+// environment.
 func buildLoader(root, out string, sanitize bool) error {
-	cmd := exec.Command("hack/build-loader.sh", append([]string{out}, stubSources(root)...)...)
+	cmd := exec.Command("hack/build-loader.sh", out)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CC=musl-gcc", "SANITIZE=")
 	if sanitize {
 		cmd.Env = append(os.Environ(), "CC=gcc", "SANITIZE=1")
+	} else {
+		cc, err := imageCC()
+		if err != nil {
+			return err
+		}
+		cmd.Env = append(os.Environ(), "CC="+cc, "SANITIZE=")
 	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		hint := ""
-		if _, lerr := exec.LookPath("musl-gcc"); lerr != nil {
-			hint = " (musl-gcc is missing: make tools installs musl-tools)"
+		if _, lerr := exec.LookPath("gcc"); sanitize && lerr != nil {
+			hint = " (gcc is missing: make tools installs it)"
 		}
 		return errors.New("hack/build-loader.sh" + hint + ": " + err.Error() + "\n" + string(b))
 	}
@@ -122,14 +134,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(buildDir)
 	}
 	os.Exit(code)
-}
-
-// TestMaskPartsMerged says when the loader the tests run links the
-// test-only stubs: --mask then finds nothing to mask and execs.
-func TestMaskPartsMerged(t *testing.T) {
-	if stubs := stubSources(repoRoot(t)); len(stubs) > 0 {
-		t.Skipf("not merged yet, the tests link the test-only stubs %s: --mask is not tested here", strings.Join(stubs, ", "))
-	}
 }
 
 // runEnv is the RUN's environment in these tests.
@@ -592,9 +596,6 @@ func TestReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcs = append(srcs, filepath.Join(root, "hack", "build-loader.sh"))
-	for _, s := range stubSources(root) {
-		srcs = append(srcs, filepath.Join(root, s))
-	}
 	for _, place := range []string{"a", "other/place/further"} {
 		copyRoot := filepath.Join(t.TempDir(), place, "src")
 		for _, src := range srcs {

@@ -19,7 +19,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -43,55 +42,15 @@ enum {
 
 static unsigned char rbuf[READ_SIZE];
 
-/* The words of Go's syscall.Errno for what can fail here before the
- * command starts (exec.c words the exec's own). */
-static const char *go_strerror(int err, char num[static 24])
-{
-	switch (err) {
-	case EMFILE:
-		return "too many open files";
-	case ENFILE:
-		return "too many open files in system";
-	case ENOMEM:
-		return "cannot allocate memory";
-	case EINVAL:
-		return "invalid argument";
-	case EFAULT:
-		return "bad address";
-	case ENODEV:
-		return "no such device";
-	}
-	char digits[12];
-	size_t n = 0;
-	unsigned u = err < 0 ? 0u - (unsigned)err : (unsigned)err;
-	do
-		digits[n++] = (char)('0' + u % 10);
-	while ((u /= 10) != 0 && n < sizeof digits);
-	char *p = num;
-	memcpy(p, "errno ", 6);
-	p += 6;
-	if (err < 0)
-		*p++ = '-';
-	while (n > 0)
-		*p++ = digits[--n];
-	*p = '\0';
-	return num;
-}
-
-/* failed returns the failure "loader: <what><errno's words>" (exit 125);
- * its message lives until the next call. */
+/* failed returns the failure "loader: <what><errno's words>" (exit 125),
+ * worded as Go's syscall.Errno (text.c). */
 static struct failure failed(const char *what, int err)
 {
-	static char msg[128];
-	char num[24];
-	const char *words = go_strerror(err, num);
-	size_t n = 0;
-	for (const char *p = what; *p != '\0' && n < sizeof msg - 1; p++)
-		msg[n++] = *p;
-	for (const char *p = words; *p != '\0' && n < sizeof msg - 1; p++)
-		msg[n++] = *p;
-	msg[n] = '\0';
-	return (struct failure){EXIT_LOAD_FAILED, msg};
+	struct text t = {0};
+	text_str(&t, what);
+	text_errno(&t, err);
+	struct failure f = {EXIT_LOAD_FAILED, text_done(&t)};
+	return f.msg != NULL ? f : out_of_memory();
 }
 
 /* fd_sink writes to a descriptor, whole: after a signal interrupts it, a
@@ -241,9 +200,6 @@ static int above_stdio(int fd)
 
 static int stdout_fd = 1, stderr_fd = 2;
 
-/* As main.c words it (text.c's out_of_memory). */
-static char oom[] = "loader: out of memory";
-
 struct failure run_masked(char *const argv[], const char *path, char *const envp[],
 			  const char *too_big, const struct patterns *p)
 {
@@ -251,20 +207,14 @@ struct failure run_masked(char *const argv[], const char *path, char *const envp
 	char *file = look_path(argv[0], path, &f);
 	if (file == NULL)
 		return f;
-	/* Stdin as it is. A closed 0, 1 or 2 gets /dev/null first, so that
-	 * none of the loader's pipes takes its number (the command's stderr
-	 * written into the pipe of its stdout, say). Close-on-exec: a closed
-	 * stdin stays closed for the command, as with the exec path. */
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
-			open("/dev/null", O_RDWR | O_CLOEXEC);
-
+	/* Stdin as it is: main.c opened /dev/null for a closed 0, 1 or 2
+	 * (above_stdio moves a pipe that takes one all the same). */
 	struct matcher *m;
 	struct stream s[2] = {{.fd = -1}, {.fd = -1}};
 	if (matcher_new(&m, p) < 0 ||
 	    mwriter_init(&s[0].w, m, fd_sink, &stdout_fd) < 0 ||
 	    mwriter_init(&s[1].w, m, fd_sink, &stderr_fd) < 0)
-		return (struct failure){EXIT_LOAD_FAILED, oom};
+		return out_of_memory();
 
 	int out[2], errp[2];
 	if (pipe2(out, O_CLOEXEC) < 0)

@@ -87,7 +87,10 @@ func BenchmarkMaskThroughput(b *testing.B) {
 	for range rounds {
 		argv = append(argv, text)
 	}
-	file := writeFile(b, canaryFile)
+	file := filepath.Join(dir, "_env")
+	if err := os.WriteFile(file, canaryFile, 0o444); err != nil {
+		b.Fatal(err)
+	}
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -120,6 +123,13 @@ func BenchmarkMaskThroughput(b *testing.B) {
 	b.ReportMetric(mb/plainWall.Seconds(), "unmasked-MB/s")
 	b.ReportMetric(mb/(maskCPU-plainCPU).Seconds(), "masking-MB/s")
 }
+
+// canary is a value of BenchmarkMaskThroughput's output, to be masked.
+const canary = "dd-canary-Zx9QvR2mK7pL"
+
+var canaryFile = []byte("CANARY=" + canary + "\n" +
+	"PIP_INSTALL_ARG=\"--index-url https://__token__:" + canary + "@gitlab.example.com/simple\"\n" +
+	"SHORT=abc\n")
 
 // cpuOf runs argv and returns its CPU time.
 func cpuOf(b *testing.B, env []string, argv ...string) time.Duration {

@@ -62,7 +62,6 @@ func TestMain(m *testing.M) {
 	if loaderBin != "" {
 		os.RemoveAll(filepath.Dir(loaderBin))
 	}
-	removeCLoaders()
 	os.Exit(code)
 }
 

@@ -1,8 +1,15 @@
 //go:build linux
 
-// Command dotenv-loader runs in front of every wrapped RUN (loader v2):
+// Command dotenv-loader is the reference implementation of the loader
+// (loader v2), which runs in front of every wrapped RUN:
 //
 //	dotenv-loader --id=<id> --file=<path> [--required] [--mask] -- <the RUN's argv>
+//
+// The image ships the C port of this program, loader/ (hack/build-loader.sh):
+// its tests compare it with this one byte for byte (output, messages, exit
+// status, environment, argv, with --mask too). This one is Go, memory-safe,
+// and built on packages dotenv and mask, the reference for the file's
+// syntax and for masking.
 //
 // It reads the build secret's dotenv file as data (package dotenv), sets
 // its variables on top of the RUN's environment and execs the RUN's argv

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package loader
 
 import (
 	"bufio"
@@ -17,9 +17,9 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
 )
 
-// The masking tests run the C loader (loader/parent.c and mask.c), as built
-// for the image and with sanitizers: see cloader_test.go. Package mask is
-// the reference for what the output must be.
+// The loader with --mask (parent.c, mask.c), run as a program: each build
+// of loaders(t). Package mask is the reference for what the output must
+// be, the Go loader (TestMaskSameAsGo) for everything else.
 
 // canary is a value that must never reach the output.
 const canary = "dd-canary-Zx9QvR2mK7pL"
@@ -86,9 +86,9 @@ func TestMaskOutput(t *testing.T) {
 		{"much output", `seq 1 300000 | sed "s/7$/ $CANARY/"; seq 1 100000 | sed "s/3$/ $CANARY/" >&2`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			forEachC(t, func(t *testing.T, bin string) {
-				plain := runC(t, bin, "", canaryFile, nil, "sh", "-c", tc.script)
-				r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", tc.script)
+			forEachLoader(t, func(t *testing.T, bin string) {
+				plain := runLoader(t, bin, "", canaryFile, nil, "sh", "-c", tc.script)
+				r := runLoader(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", tc.script)
 				if f := shows(r.stdout + r.stderr); f != "" {
 					t.Errorf("the output shows %q: stdout %q stderr %q", f, r.stdout, r.stderr)
 				}
@@ -108,11 +108,11 @@ func TestMaskOutput(t *testing.T) {
 
 // TestMaskOutlivingChild: a child that outlives the command does not keep
 // the loader (the RUN) alive, and what it prints later is not shown.
-func TestMaskOutlivingChild(t *testing.T) { forEachC(t, testMaskOutlivingChild) }
+func TestMaskOutlivingChild(t *testing.T) { forEachLoader(t, testMaskOutlivingChild) }
 
 func testMaskOutlivingChild(t *testing.T, bin string) {
 	start := time.Now()
-	r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
+	r := runLoader(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
 		`(sleep 1; echo "late $CANARY"; echo "late $CANARY" >&2) & echo "main $CANARY"; exit 4`)
 	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Errorf("the loader waited %v for a background process", d)
@@ -123,27 +123,27 @@ func testMaskOutlivingChild(t *testing.T, bin string) {
 	time.Sleep(1200 * time.Millisecond) // the late writes hit a closed pipe
 }
 
-func TestMaskExitStatus(t *testing.T) { forEachC(t, testMaskExitStatus) }
+func TestMaskExitStatus(t *testing.T) { forEachLoader(t, testMaskExitStatus) }
 
 func testMaskExitStatus(t *testing.T, bin string) {
 	for _, code := range []int{0, 1, 3, 125, 255} {
-		r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; exit "+strconv.Itoa(code))
+		r := runLoader(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; exit "+strconv.Itoa(code))
 		if r.code != code || r.signal != 0 || r.stdout != "***\n" {
 			t.Errorf("exit %d: %+v", code, r)
 		}
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGSEGV} {
-		r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; kill -"+strconv.Itoa(int(sig))+" $$")
+		r := runLoader(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c", "echo $CANARY; kill -"+strconv.Itoa(int(sig))+" $$")
 		if r.signal != sig || r.stdout != "***\n" {
 			t.Errorf("%v: %+v", sig, r)
 		}
 	}
 	t.Run("not started", func(t *testing.T) {
-		r := runC(t, bin, "", canaryFile, []string{"--mask"}, "no-such-tool")
+		r := runLoader(t, bin, "", canaryFile, []string{"--mask"}, "no-such-tool")
 		if r.code != 127 || r.stderr != "dockerfile-dotenv: exec: \"no-such-tool\": executable file not found in $PATH\n" {
 			t.Errorf("%+v", r)
 		}
-		r = runC(t, bin, "", canaryFile, []string{"--mask"}, "/proc/self/cmdline")
+		r = runLoader(t, bin, "", canaryFile, []string{"--mask"}, "/proc/self/cmdline")
 		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec: \"/proc/self/cmdline\": permission denied\n" {
 			t.Errorf("%+v", r)
 		}
@@ -151,7 +151,7 @@ func testMaskExitStatus(t *testing.T, bin string) {
 		if err := os.WriteFile(script, []byte("echo hi\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		r = runC(t, bin, "", canaryFile, []string{"--mask"}, script)
+		r = runLoader(t, bin, "", canaryFile, []string{"--mask"}, script)
 		if r.code != 126 || r.stderr != "dockerfile-dotenv: exec "+script+": exec format error\n" {
 			t.Errorf("%+v", r)
 		}
@@ -160,7 +160,7 @@ func testMaskExitStatus(t *testing.T, bin string) {
 
 // TestMaskOnlyWhenNeeded: without a value to mask the loader execs the
 // command (same pid); with one it is the command's parent.
-func TestMaskOnlyWhenNeeded(t *testing.T) { forEachC(t, testMaskOnlyWhenNeeded) }
+func TestMaskOnlyWhenNeeded(t *testing.T) { forEachLoader(t, testMaskOnlyWhenNeeded) }
 
 func testMaskOnlyWhenNeeded(t *testing.T, bin string) {
 	for _, tc := range []struct {
@@ -193,7 +193,7 @@ func testMaskOnlyWhenNeeded(t *testing.T, bin string) {
 	}
 }
 
-func TestMaskStdin(t *testing.T) { forEachC(t, testMaskStdin) }
+func TestMaskStdin(t *testing.T) { forEachLoader(t, testMaskStdin) }
 
 func testMaskStdin(t *testing.T, bin string) {
 	cmd := exec.Command(bin, "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", "cat; read -r x < /dev/null; echo end")
@@ -216,7 +216,7 @@ func writeFile(t testing.TB, content []byte) string {
 
 // TestMaskForwardsSignals: a signal sent to the loader reaches the command,
 // whose handler runs; its output is still masked.
-func TestMaskForwardsSignals(t *testing.T) { forEachC(t, testMaskForwardsSignals) }
+func TestMaskForwardsSignals(t *testing.T) { forEachLoader(t, testMaskForwardsSignals) }
 
 func testMaskForwardsSignals(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGQUIT, syscall.SIGWINCH} {
@@ -253,7 +253,7 @@ func unixName(sig syscall.Signal) string {
 		syscall.SIGUSR1: "USR1", syscall.SIGUSR2: "USR2", syscall.SIGQUIT: "QUIT", syscall.SIGWINCH: "WINCH"}[sig]
 }
 
-func TestMaskAsPID1(t *testing.T) { forEachC(t, testMaskAsPID1) }
+func TestMaskAsPID1(t *testing.T) { forEachLoader(t, testMaskAsPID1) }
 
 func testMaskAsPID1(t *testing.T, bin string) {
 	t.Run("orphans are reaped", func(t *testing.T) {
@@ -295,59 +295,49 @@ func runUnshare(t *testing.T, bin, script string) result {
 	if err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "true").Run(); err != nil {
 		t.Skip("unshare --pid does not work here: ", err)
 	}
-	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", bin,
-		"--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
-	cmd.Env = runEnv
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
-	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
-		r.signal = ws.Signal()
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatal(err)
-	}
-	return r
+	return spawn(t, unshare, []string{unshare, "--pid", "--fork", "--mount-proc", bin,
+		"--id=_env", "--file=" + writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script}, runEnv, "")
 }
 
-// TestMaskClosedStdio: the loader started with 0, 1 or 2 closed. A closed
-// stdin stays closed for the command (as with the exec path); the command
-// still gets its pipes for 1 and 2; what it writes to a closed output of
-// the loader's goes nowhere, the other one is still masked.
-func TestMaskClosedStdio(t *testing.T) { forEachC(t, testMaskClosedStdio) }
-
-func testMaskClosedStdio(t *testing.T, bin string) {
+// TestMaskClosedStdio: the loader started with 0, 1 or 2 closed, as the Go
+// loader: the command gets /dev/null for a closed stdin (main.c opens it,
+// as Go's runtime did) and its pipes for 1 and 2; what it writes to a
+// closed output of the loader's goes nowhere, the other one is still
+// masked.
+func TestMaskClosedStdio(t *testing.T) {
 	file := writeFile(t, canaryFile)
-	script := `if [ -e /proc/self/fd/0 ]; then echo "stdin open $CANARY"; else echo "stdin closed $CANARY"; fi; echo "err $CANARY" >&2`
-	for _, tc := range []struct {
-		close          string
-		stdout, stderr string
-	}{
-		{"0<&-", "stdin closed ***\n", "err ***\n"},
-		{"1>&-", "", "err ***\n"},
-		{"2>&-", "stdin open ***\n", ""},
-		{"0<&- 1>&- 2>&-", "", ""},
+	script := `echo "stdin $(readlink /proc/$$/fd/0 || echo closed) $CANARY"; echo "err $CANARY" >&2`
+	run := func(t *testing.T, bin, closed string) result {
+		return spawn(t, "/bin/sh", []string{"sh", "-c", `exec "$@" ` + closed, "sh", bin, "--id=_env", "--file=" + file, "--mask", "--", "sh", "-c", script}, runEnv, "")
+	}
+	// spawn starts sh with stdin closed: /dev/null where it is to be open.
+	for _, tc := range []struct{ name, closed string }{
+		{"stdin", "0<&-"}, {"stdout", "</dev/null 1>&-"}, {"stderr", "</dev/null 2>&-"}, {"all", "0<&- 1>&- 2>&-"},
 	} {
-		cmd := exec.Command("sh", "-c", `exec "$@" `+tc.close, "sh", bin, "--id=_env", "--file="+file, "--mask", "--", "sh", "-c", script)
-		cmd.Env = runEnv
-		r := resultOf(t, cmd)
-		if r.code != 0 || r.stdout != tc.stdout || r.stderr != tc.stderr {
-			t.Errorf("%s: %+v, want stdout %q stderr %q", tc.close, r, tc.stdout, tc.stderr)
-		}
+		closed := tc.closed
+		t.Run(tc.name, func(t *testing.T) {
+			want := run(t, goLoader(t), closed)
+			if f := shows(want.stdout + want.stderr); f != "" || want.code != 0 {
+				t.Fatalf("the Go loader: %+v", want)
+			}
+			forEachLoader(t, func(t *testing.T, bin string) {
+				if got := run(t, bin, closed); got != want {
+					t.Errorf("C loader: %+v\nGo loader: %+v", got, want)
+				}
+			})
+		})
 	}
 }
 
 // TestMaskIgnoredSignals: a signal ignored when the loader starts is not
 // forwarded, and stays ignored for the command, as without the loader.
 // (The Go loader kept SIGHUP and SIGINT so; its runtime caught the others.)
-func TestMaskIgnoredSignals(t *testing.T) { forEachC(t, testMaskIgnoredSignals) }
+func TestMaskIgnoredSignals(t *testing.T) { forEachLoader(t, testMaskIgnoredSignals) }
 
 func testMaskIgnoredSignals(t *testing.T, bin string) {
 	script := `kill -USR1 $PPID; kill -HUP $PPID; kill -TERM $PPID; kill -USR1 $$; kill -HUP $$; kill -TERM $$; sleep 0.1; echo "alive $CANARY"`
-	cmd := exec.Command("sh", "-c", `trap '' USR1 HUP TERM; exec "$@"`, "sh", bin, "--id=_env", "--file="+writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script)
-	cmd.Env = runEnv
-	if r := resultOf(t, cmd); r.code != 0 || r.signal != 0 || r.stdout != "alive ***\n" {
+	r := spawn(t, "/bin/sh", []string{"sh", "-c", `trap '' USR1 HUP TERM; exec "$@"`, "sh", bin, "--id=_env", "--file=" + writeFile(t, canaryFile), "--mask", "--", "sh", "-c", script}, runEnv, "")
+	if r.code != 0 || r.signal != 0 || r.stdout != "alive ***\n" {
 		t.Errorf("%+v", r)
 	}
 }
@@ -355,11 +345,14 @@ func testMaskIgnoredSignals(t *testing.T, bin string) {
 // TestMaskDrainBound: background processes that write without end when the
 // command exits do not keep the loader alive (it passes on at most drainMax
 // more of each pipe; what they wrote while the command ran passed too).
-func TestMaskDrainBound(t *testing.T) { forEachC(t, testMaskDrainBound) }
+func TestMaskDrainBound(t *testing.T) { forEachLoader(t, testMaskDrainBound) }
+
+// drainMax is parent.c's DRAIN_MAX.
+const drainMax = 1 << 20
 
 func testMaskDrainBound(t *testing.T, bin string) {
 	start := time.Now()
-	r := runC(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
+	r := runLoader(t, bin, "", canaryFile, []string{"--mask"}, "sh", "-c",
 		`(yes "$CANARY" &); (yes "err $CANARY" >&2 &); sleep 0.2; exit 5`)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the loader took %v", d)
@@ -399,12 +392,19 @@ func TestMaskSameAsGo(t *testing.T) {
 		{"/"},
 	} {
 		t.Run(strings.Join(argv, " "), func(t *testing.T) {
-			want := runC(t, loader(t), "", canaryFile, []string{"--mask"}, argv...)
-			forEachC(t, func(t *testing.T, bin string) {
-				if got := runC(t, bin, "", canaryFile, []string{"--mask"}, argv...); got != want {
+			want := runLoader(t, goLoader(t), "", canaryFile, []string{"--mask"}, argv...)
+			forEachLoader(t, func(t *testing.T, bin string) {
+				if got := runLoader(t, bin, "", canaryFile, []string{"--mask"}, argv...); got != want {
 					t.Errorf("C loader: %+v\nGo loader: %+v", got, want)
 				}
 			})
 		})
+	}
+}
+
+// forEachLoader runs f as a subtest for each build of the C loader.
+func forEachLoader(t *testing.T, f func(t *testing.T, bin string)) {
+	for _, b := range loaders(t) {
+		t.Run(b.name, func(t *testing.T) { f(t, b.bin) })
 	}
 }
