@@ -4,9 +4,9 @@
 # bytes depend on the source, the compiler and musl only. Every wrapped RUN
 # is cached by those bytes. Run from the repository's root.
 #
-#   CC        the compiler: musl-gcc (the default), or what hack/cc.sh
-#             prints for a platform (Debian's gcc for it with musl's
-#             specs), as the tests and the image build it
+#   CC        the compiler, as hack/cc.sh prints it for the platform
+#             (Debian's gcc for it with musl's specs): the image and the
+#             tests build with that
 #   SANITIZE  1: a dynamically linked build with AddressSanitizer and
 #             UndefinedBehaviorSanitizer, for the tests (CC=gcc)
 set -eu
@@ -20,6 +20,6 @@ if [ "${SANITIZE:-}" = 1 ]; then
 		-o "$out" loader/*.c
 fi
 # shellcheck disable=SC2086
-exec ${CC:-musl-gcc} $warn -O2 -static -fstack-protector-strong \
+exec ${CC:?"set CC to what hack/cc.sh PLATFORM prints"} $warn -O2 -static -fstack-protector-strong \
 	-ffile-prefix-map="$PWD"=. -fno-ident -fno-asynchronous-unwind-tables \
 	-Wl,--build-id=none -s -o "$out" loader/*.c
