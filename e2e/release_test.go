@@ -10,6 +10,7 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -316,7 +317,8 @@ var elfMachine = map[string]elf.Machine{
 }
 
 // Every platform's frontend runs (under qemu-user-static) and says which
-// release it is; every platform's loader is a static binary for it.
+// release it is; every platform's loader is a static binary for it and runs
+// there (C: also under the qemu-i386 that crashes Go 386 programs).
 func TestReleaseBinaries(t *testing.T) {
 	r := getRelease(t)
 	imgs, _ := images(t, r.Repo+"@"+r.Digest)
@@ -330,6 +332,9 @@ func TestReleaseBinaries(t *testing.T) {
 			emu, ok := qemu[p]
 			if !ok {
 				t.Fatalf("no emulator known for %s", p)
+			}
+			if r.Loader {
+				loaderRuns(t, r, d, p, emu, bin+"-loader")
 			}
 			args := []string{bin, "--version"}
 			if emu != "" {
@@ -352,15 +357,30 @@ func TestReleaseBinaries(t *testing.T) {
 				t.Errorf("%s --version:\n%s\nwant it to start with\n%s", p, out, want)
 			}
 			staticFor(t, p, bin)
-			if !r.Loader {
-				return
-			}
-			loader := bin + "-loader"
-			if err := os.WriteFile(loader, file(t, r.Repo, d, "bin/dotenv-loader"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			staticFor(t, p, loader)
 		})
+	}
+}
+
+// loaderRuns: the loader of platform p, from the image with digest d, is a
+// static binary for p that runs there: asked to run a command that does not
+// exist, it reads its flags, finds no secret file and fails as runc would.
+func loaderRuns(t *testing.T, r *release, d, p, emu, loader string) {
+	t.Helper()
+	if err := os.WriteFile(loader, file(t, r.Repo, d, "bin/dotenv-loader"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	staticFor(t, p, loader)
+	args := []string{loader, "--id=_env", "--file=/nonexistent/_env", "--", "no-such-command"}
+	if emu != "" {
+		args = append([]string{emu}, args...)
+	}
+	cmd := exec.CommandContext(t.Context(), args[0], args[1:]...)
+	cmd.Env = []string{"PATH=/nonexistent"}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	want := "dockerfile-dotenv: exec: \"no-such-command\": executable file not found in $PATH\n"
+	if !errors.As(err, &ee) || ee.ExitCode() != 127 || string(out) != want {
+		t.Errorf("%s: %s: %v\n%s\nwant exit 127 and %q", p, strings.Join(args, " "), err, out, want)
 	}
 }
 
