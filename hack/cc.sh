@@ -37,14 +37,18 @@ dir=$MUSL_CACHE/$arch
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# The gcc of the platform: the host's own or Debian's cross compiler.
-if ! command -v "$gnu-gcc" >/dev/null; then
-	log "installing gcc-$gnu"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends "gcc-$gnu" >/dev/null 2>&1 ||
+# apt_install PACKAGE: apt-get install, after apt-get update when the lists
+# lack it (a fresh machine, or an image that removed them).
+apt_install() {
+	log "installing $1"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends "$1" >/dev/null 2>&1 ||
 		{ as_root apt-get -qq update && as_root env DEBIAN_FRONTEND=noninteractive \
-			apt-get -qq install -y --no-install-recommends "gcc-$gnu" >/dev/null; } ||
-		die "apt-get install gcc-$gnu failed"
-fi
+			apt-get -qq install -y --no-install-recommends "$1" >/dev/null; } ||
+		die "apt-get install $1 failed"
+}
+
+# The gcc of the platform: the host's own or Debian's cross compiler.
+command -v "$gnu-gcc" >/dev/null || apt_install "gcc-$gnu"
 
 # fetch NAME FILE: FILE, the locked file of NAME (an architecture or source),
 # downloaded and checked.
@@ -53,6 +57,7 @@ fetch() {
 	read -r path sum < <(awk -v n="$1" '$1 == n { print $2, $3 }' "$root/hack/musl.lock")
 	[ -n "$path" ] || return 1
 	log "fetching $path"
+	command -v curl >/dev/null || command -v wget >/dev/null || apt_install curl
 	if command -v curl >/dev/null; then curl -fsSL -o "$2" "$MIRROR/$path"; else wget -q -O "$2" "$MIRROR/$path"; fi
 	echo "$sum  $2" | sha256sum -c --quiet - || die "$path: checksum mismatch"
 }
