@@ -61,6 +61,11 @@ type Policy struct {
 
 	mu    sync.Mutex
 	plans map[digest.Digest]planOrError // by Dockerfile name, content and role
+	// sources: the plan of each source a step has named, so that a
+	// Dockerfile is compared and hashed once per solve, not once per step
+	// (quadratic in its RUNs). Holding the SourceInfo keeps its address
+	// from being reused for another.
+	sources map[*pb.SourceInfo]planOrError
 }
 
 type planOrError struct {
@@ -70,7 +75,7 @@ type planOrError struct {
 
 // NewPolicy returns the policy of a build.
 func NewPolicy(f Facts) *Policy {
-	return &Policy{facts: f, plans: map[digest.Digest]planOrError{}}
+	return &Policy{facts: f, plans: map[digest.Digest]planOrError{}, sources: map[*pb.SourceInfo]planOrError{}}
 }
 
 // Decide is the llb.Policy of the build. Every location of a step is
@@ -134,14 +139,17 @@ func (p *Policy) secret(cfg config.Config, run llb.Run) (llb.Secret, error) {
 
 // plan reads a Dockerfile once per build, however many solves carry it.
 func (p *Policy) plan(src *pb.SourceInfo) (*Plan, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pe, ok := p.sources[src]; ok {
+		return pe.plan, pe.err
+	}
 	main := p.facts.Dockerfile == nil || bytes.Equal(src.Data, p.facts.Dockerfile)
 	role := "other"
 	if main {
 		role = "main"
 	}
 	key := digest.FromString(role + "\x00" + src.Filename + "\x00" + string(src.Data))
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	pe, ok := p.plans[key]
 	if !ok {
 		buildArg := ""
@@ -152,6 +160,7 @@ func (p *Policy) plan(src *pb.SourceInfo) (*Plan, error) {
 		pe = planOrError{plan: pl, err: WithSource(err, src)}
 		p.plans[key] = pe
 	}
+	p.sources[src] = pe
 	return pe.plan, pe.err
 }
 
