@@ -135,7 +135,7 @@ bench_uncached() {
 # mounts the secret as ours do: what it adds to a RUN's own shell, what its
 # second shell costs, and what it would cost inlined into the RUN's shell.
 bench_loader() {
-	local dir r way wall cpu golden=$ROOT/llb/testdata/loader-v1.golden
+	local dir r way wall cpu cc golden=$ROOT/llb/testdata/loader-v1.golden
 	say "the loader alone: $LOADER builds of 200 runs each way (BENCH_LOADER)"
 	[ "$(sed -n 2p "$golden")" = "# id=_env target=/run/secrets/_env" ] || die "$golden changed shape"
 	dir=$(project loader upstream "FROM $BASE_IMAGE
@@ -143,15 +143,15 @@ RUN --mount=type=bind,target=/bench --mount=type=secret,id=_env,target=/run/secr
 	sed -n 3p "$golden" >"$dir/loader.txt"
 	cp "$ROOT/bench/loader.sh" "$dir/"
 	# Loader v2 as the image carries it.
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go -C "$ROOT" build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' \
-		-o "$dir/dotenv-loader" ./cmd/dotenv-loader
+	cc=$("$ROOT/hack/cc.sh" linux/amd64)
+	(cd "$ROOT" && CC=$cc hack/build-loader.sh "$dir/dotenv-loader")
 	for r in $(seq "$LOADER"); do
 		build "$dir/$r.log" "$dir" --no-cache --progress plain >/dev/null
 		grep -q 'loader-bench v2 n=200' "$dir/$r.log" || die "no figures in $dir/$r.log"
 		while read -r way wall cpu; do
 			record loader "$way" "$r" "$((wall * 10))"
 			record loader-cpu "$way" "$r" "$cpu"
-		done < <(sed -n 's/.*loader-bench \([a-z]*\) n=200 \([0-9]*\) \([0-9]*\)$/\1 \2 \3/p' "$dir/$r.log")
+		done < <(sed -n 's/.*loader-bench \([a-z0-9]*\) n=200 \([0-9]*\) \([0-9]*\)$/\1 \2 \3/p' "$dir/$r.log")
 	done
 }
 
