@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/testgen"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
 )
 
@@ -58,8 +59,8 @@ func TestPatterns(t *testing.T) {
 		{"héllo wörld ünïcode", "日本語のパスワード", "emoji 🙂🙂🙂"},
 		{"$&+:=@$&+:=@", "-._~-._~", "a+b c+d e+f", "100%done!"},
 		{"12345678", "12345678", "https://a:12345678@h", "12345678 12345678"},
-		benchValues(100),
-		append(benchValues(100), benchValues(100)...),
+		testgen.Values(100),
+		append(testgen.Values(100), testgen.Values(100)...),
 	} {
 		samePatterns(t, values)
 	}
@@ -91,7 +92,7 @@ func TestPatternsLarge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 values and a 128 KiB one")
 	}
-	samePatterns(t, benchValues(10000))
+	samePatterns(t, testgen.Values(10000))
 	big := strings.Repeat("k9Qz%20/+", 128<<10/9)
 	samePatterns(t, []string{big, "https://u:" + big + "@h/"})
 }
@@ -156,37 +157,20 @@ func pats(s ...string) [][]byte {
 	return ps
 }
 
-// cases are mask's own (writer_test.go).
-var cases = []struct {
-	name     string
-	patterns []string
-	in, want string
-}{
-	{"plain", []string{"s3cr3t-token"}, "a s3cr3t-token b\n", "a *** b\n"},
-	{"twice", []string{"s3cr3t-token"}, "s3cr3t-tokens3cr3t-token s3cr3t-token", "*** ***"},
-	{"overlap", []string{"abcdefgh12", "gh12345678"}, "<abcdefgh12345678>", "<***>"},
-	{"overlap reversed", []string{"gh12345678", "abcdefgh12"}, "<abcdefgh12345678>", "<***>"},
-	{"nested", []string{"12345678", "xx12345678yy"}, "a xx12345678yy b 12345678", "a *** b ***"},
-	{"nested inner at end", []string{"abcdefgh", "bcdefg"}, "abcdefg abcdefgh", "a*** ***"},
-	{"adjacent", []string{"aaaabbbb", "ccccdddd"}, "aaaabbbbccccdddd aaaabbbb ccccdddd", "*** *** ***"},
-	{"self overlap", []string{"abababab"}, "abababababab", "***"},
-	{"prefix of another", []string{"abcd", "abcdefgh"}, "abcdefg abcdefgh abcd", "***efg *** ***"},
-	{"held then not", []string{"secretvalue"}, "secretvalu", "secretvalu"},
-	{"binary", []string{"\x00\xff\x00\xffkey"}, "\x01\x00\xff\x00\xffkey\x00\xff\x00", "\x01***\x00\xff\x00"},
-	{"short patterns", []string{"a", "bc"}, "abcabd", "***bd"},
-	{"three-byte patterns", []string{"abc", "abcdef", "bcd"}, "xabcdefgabcab", "x***g***ab"},
-	{"two-byte patterns", []string{"ab", "ba"}, "aabab bbaa", "a*** b***a"},
-	{"crlf progress", []string{"s3cr3t-token"}, "10%\r50%\rs3cr3t-token 100%\r\n", "10%\r50%\r*** 100%\r\n"},
-	{"duplicates and empty", []string{"s3cr3t", "", "s3cr3t"}, "a s3cr3t b s3cr3", "a *** b s3cr3"},
-}
+// cases are mask's own (testgen.MaskCases), and more.
+var cases = append(testgen.MaskCases(), []testgen.MaskCase{
+	{Name: "three-byte patterns", Patterns: []string{"abc", "abcdef", "bcd"}, In: "xabcdefgabcab", Want: "x***g***ab"},
+	{Name: "two-byte patterns", Patterns: []string{"ab", "ba"}, In: "aabab bbaa", Want: "a*** b***a"},
+	{Name: "duplicates and empty", Patterns: []string{"s3cr3t", "", "s3cr3t"}, In: "a s3cr3t b s3cr3", Want: "a *** b s3cr3"},
+}...)
 
 // TestSplitEveryOffset cuts each case at every offset, and at every pair
 // of offsets, and in 1-byte writes.
 func TestSplitEveryOffset(t *testing.T) {
 	for _, c := range cases {
-		in, ps := []byte(c.in), pats(c.patterns...)
-		if got := steps(t, ps, in); string(got) != c.want {
-			t.Fatalf("%s: %q, want %q", c.name, got, c.want)
+		in, ps := []byte(c.In), pats(c.Patterns...)
+		if got := steps(t, ps, in); string(got) != c.Want {
+			t.Fatalf("%s: %q, want %q", c.Name, got, c.Want)
 		}
 		for i := 0; i <= len(in); i++ {
 			for j := i; j <= len(in); j++ {
@@ -268,8 +252,8 @@ func TestRandom(t *testing.T) {
 // TestBuildOutput: build output with the benchmark's 100 values planted in
 // it, in writes of many sizes.
 func TestBuildOutput(t *testing.T) {
-	ps := mask.Patterns(benchValues(100))
-	text := benchText(1 << 20)
+	ps := mask.Patterns(testgen.Values(100))
+	text := testgen.Text(1 << 20)
 	for i := 0; i+200 < len(text); i += 1000 {
 		copy(text[i:], ps[(i/1000)%len(ps)])
 	}

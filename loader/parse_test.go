@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/testgen"
 )
 
 // The differential tests: the C parts, called through the cgo bridge,
@@ -236,79 +237,11 @@ func genFile(r *rand.Rand, n int) []byte {
 	return b.Bytes()
 }
 
-// genWellFormed returns a random file that is mostly well formed: lines
-// of assignments whose values mix every kind of quoting, escape and
-// expansion, comments, blank lines, LF or CRLF (package dotenv's
-// generator of the same name).
+// genWellFormed returns a random file that is mostly well formed:
+// testgen.WellFormed (package dotenv's generator too), with NOEQ among the
+// names and up to 8 lines.
 func genWellFormed(r *rand.Rand) []byte {
-	pick := func(s string) string {
-		runes := []rune(s)
-		return string(runes[r.IntN(len(runes))])
-	}
-	names := []string{"A", "B", "x", "_1", "FROM_ENV", "NL", "EMPTY", "UNSET", "HOME", "PATH", "TERM", "NOEQ"}
-	const plain = "abcXYZ019_-./:=@%+,!*?[]{}#~^é€"
-	const any = plain + " \t\n'\"$`\\;&|<>()"
-	var b strings.Builder
-	if r.IntN(10) == 0 {
-		b.WriteString("\uFEFF")
-	}
-	eol := []string{"\n", "\r\n"}
-	for lines := r.IntN(8); lines >= 0; lines-- {
-		switch r.IntN(6) {
-		case 0:
-			b.WriteString(" # " + pick(any) + pick(any))
-		case 1:
-			b.WriteString(pick(" \t"))
-		default:
-			if r.IntN(3) == 0 {
-				b.WriteString("export ")
-			}
-			b.WriteString(names[r.IntN(4)] + "=")
-			for seg := r.IntN(5); seg > 0; seg-- {
-				switch r.IntN(6) {
-				case 0:
-					for k := r.IntN(4); k >= 0; k-- {
-						b.WriteString(pick(plain))
-					}
-				case 1:
-					b.WriteString("\\" + pick(any))
-				case 2:
-					b.WriteString("'")
-					for k := r.IntN(5); k >= 0; k-- {
-						if c := pick(any); c != "'" {
-							b.WriteString(c)
-						}
-					}
-					b.WriteString("'")
-				case 3:
-					b.WriteString("\"")
-					for k := r.IntN(5); k >= 0; k-- {
-						switch c := pick(any); c {
-						case "\"", "`", "$":
-							b.WriteString("\\" + c)
-						case "\\":
-							b.WriteString("\\" + pick(any))
-						default:
-							b.WriteString(c)
-						}
-						if r.IntN(4) == 0 {
-							b.WriteString("${" + names[r.IntN(len(names))] + "}")
-						}
-					}
-					b.WriteString("\"")
-				case 4:
-					b.WriteString("$" + names[r.IntN(len(names))])
-				case 5:
-					b.WriteString("${" + names[r.IntN(len(names))] + "}")
-				}
-			}
-			if r.IntN(4) == 0 {
-				b.WriteString(pick(" \t") + "# c")
-			}
-		}
-		b.WriteString(eol[r.IntN(2)])
-	}
-	return []byte(b.String())
+	return testgen.WellFormed(r, []string{"A", "B", "x", "_1", "FROM_ENV", "NL", "EMPTY", "UNSET", "HOME", "PATH", "TERM", "NOEQ"}, 8)
 }
 
 // envs are environments the files are parsed in: dotenv's, and ones with

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/testgen"
 )
 
 func has(ps [][]byte, s string) bool {
@@ -90,7 +92,7 @@ func TestPatternsRule(t *testing.T) {
 }
 
 func TestPatternsDistinct(t *testing.T) {
-	ps := Patterns(append(benchValues(100), benchValues(100)...))
+	ps := Patterns(append(testgen.Values(100), testgen.Values(100)...))
 	seen := map[string]bool{}
 	for _, p := range ps {
 		if seen[string(p)] || len(p) < minPattern {
@@ -98,7 +100,7 @@ func TestPatternsDistinct(t *testing.T) {
 		}
 		seen[string(p)] = true
 	}
-	if len(ps) != len(Patterns(benchValues(100))) {
+	if len(ps) != len(Patterns(testgen.Values(100))) {
 		t.Fatal("repeated values add patterns")
 	}
 }

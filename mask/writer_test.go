@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/dockerfile-dotenv/dockerfile-dotenv/internal/testgen"
 )
 
 // reference masks the union of the spans that bytes.Index finds in the
@@ -90,34 +92,17 @@ func TestReference(t *testing.T) {
 	}
 }
 
-var cases = []struct {
-	name     string
-	patterns []string
-	in, want string
-}{
-	{"plain", []string{"s3cr3t-token"}, "a s3cr3t-token b\n", "a *** b\n"},
-	{"twice", []string{"s3cr3t-token"}, "s3cr3t-tokens3cr3t-token s3cr3t-token", "*** ***"},
-	{"overlap", []string{"abcdefgh12", "gh12345678"}, "<abcdefgh12345678>", "<***>"},
-	{"overlap reversed", []string{"gh12345678", "abcdefgh12"}, "<abcdefgh12345678>", "<***>"},
-	{"nested", []string{"12345678", "xx12345678yy"}, "a xx12345678yy b 12345678", "a *** b ***"},
-	{"nested inner at end", []string{"abcdefgh", "bcdefg"}, "abcdefg abcdefgh", "a*** ***"},
-	{"adjacent", []string{"aaaabbbb", "ccccdddd"}, "aaaabbbbccccdddd aaaabbbb ccccdddd", "*** *** ***"},
-	{"self overlap", []string{"abababab"}, "abababababab", "***"},
-	{"prefix of another", []string{"abcd", "abcdefgh"}, "abcdefg abcdefgh abcd", "***efg *** ***"},
-	{"held then not", []string{"secretvalue"}, "secretvalu", "secretvalu"},
-	{"binary", []string{"\x00\xff\x00\xffkey"}, "\x01\x00\xff\x00\xffkey\x00\xff\x00", "\x01***\x00\xff\x00"},
-	{"short patterns", []string{"a", "bc"}, "abcabd", "***bd"},
-	{"crlf progress", []string{"s3cr3t-token"}, "10%\r50%\rs3cr3t-token 100%\r\n", "10%\r50%\r*** 100%\r\n"},
-}
+// cases are testgen.MaskCases, which package loader runs through mask.c.
+var cases = testgen.MaskCases()
 
 func TestCases(t *testing.T) {
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := reference([]byte(c.in), pats(c.patterns...)); string(got) != c.want {
-				t.Fatalf("reference = %q, want %q", got, c.want)
+		t.Run(c.Name, func(t *testing.T) {
+			if got := reference([]byte(c.In), pats(c.Patterns...)); string(got) != c.Want {
+				t.Fatalf("reference = %q, want %q", got, c.Want)
 			}
-			if got := run(t, pats(c.patterns...), []byte(c.in)); string(got) != c.want {
-				t.Fatalf("one write: %q, want %q", got, c.want)
+			if got := run(t, pats(c.Patterns...), []byte(c.In)); string(got) != c.Want {
+				t.Fatalf("one write: %q, want %q", got, c.Want)
 			}
 		})
 	}
@@ -127,11 +112,11 @@ func TestCases(t *testing.T) {
 // of offsets, and in 1-byte writes.
 func TestSplitEveryOffset(t *testing.T) {
 	for _, c := range cases {
-		in, ps := []byte(c.in), pats(c.patterns...)
+		in, ps := []byte(c.In), pats(c.Patterns...)
 		for i := 0; i <= len(in); i++ {
 			for j := i; j <= len(in); j++ {
-				if got := run(t, ps, in, i, j-i); string(got) != c.want {
-					t.Fatalf("%s cut at %d, %d: %q, want %q", c.name, i, j, got, c.want)
+				if got := run(t, ps, in, i, j-i); string(got) != c.Want {
+					t.Fatalf("%s cut at %d, %d: %q, want %q", c.Name, i, j, got, c.Want)
 				}
 			}
 		}
@@ -139,8 +124,8 @@ func TestSplitEveryOffset(t *testing.T) {
 		for i := range ones {
 			ones[i] = 1
 		}
-		if got := run(t, ps, in, ones...); string(got) != c.want {
-			t.Fatalf("%s in 1-byte writes: %q, want %q", c.name, got, c.want)
+		if got := run(t, ps, in, ones...); string(got) != c.Want {
+			t.Fatalf("%s in 1-byte writes: %q, want %q", c.Name, got, c.Want)
 		}
 	}
 }
@@ -235,9 +220,9 @@ func TestHoldBound(t *testing.T) {
 }
 
 func TestNoAllocs(t *testing.T) {
-	ps := Patterns(benchValues(100))
+	ps := Patterns(testgen.Values(100))
 	w := NewWriter(discard{}, ps)
-	text := benchText(1 << 20)
+	text := testgen.Text(1 << 20)
 	for i := 0; i < len(text); i += 4000 {
 		copy(text[i:], ps[i%len(ps)])
 	}
