@@ -84,6 +84,10 @@ bench_go() {
 	for r in $(seq "$GO_ROUNDS"); do
 		(cd "$ROOT/frontend" && "$OUT/frontend.test" -test.run '^$' -test.bench 'Convert|Pass|Recode' -test.benchmem) >>"$OUT/go.txt"
 	done
+	# A line's way through the masking loader (loader/bench_test.go).
+	for r in $(seq "$GO_ROUNDS"); do
+		go -C "$ROOT" test -run '^$' -bench 'MaskLatency' -benchtime 2000x ./loader >>"$OUT/go.txt"
+	done
 	# Where the pass's time goes, at 1,000 RUNs.
 	(cd "$ROOT/frontend" && "$OUT/frontend.test" -test.run '^$' -test.bench 'Pass/runs=1000$' -test.benchtime 5s \
 		-test.cpuprofile "$OUT/pass.pprof") >/dev/null

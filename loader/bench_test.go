@@ -3,7 +3,9 @@
 package loader
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,4 +150,81 @@ func cpuOf(b *testing.B, env []string, argv ...string) time.Duration {
 		b.Fatalf("%v: %s", err, out)
 	}
 	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// BenchmarkMaskLatency: how much later a line reaches the log through the
+// masking loader (issue 12: ≤ 10 ms). A command echoes each line it reads;
+// the benchmark writes a line and times until it comes back, with the
+// command run through the C loader with --mask (values to mask in the
+// file) and alone, in turn. added-ms/line is the difference of the medians.
+//
+//	go test -run='^$' -bench=MaskLatency -benchtime=2000x ./loader/
+func BenchmarkMaskLatency(b *testing.B) {
+	dir := b.TempDir()
+	file := filepath.Join(dir, "_env")
+	if err := os.WriteFile(file, []byte("TOKEN=\"glpat-0123456789abcdef\"\n"), 0o444); err != nil {
+		b.Fatal(err)
+	}
+	echo := []string{"/bin/sh", "-c", `while IFS= read -r l; do printf '%s\n' "$l"; done`}
+	withLoader := append([]string{loaders(b)[0].bin, "--id=_env", "--file=" + file, "--mask", "--"}, echo...)
+	through := newEcho(b, withLoader)
+	alone := newEcho(b, echo)
+	var masked, plain []time.Duration
+	for b.Loop() {
+		masked = append(masked, through.roundTrip(b))
+		plain = append(plain, alone.roundTrip(b))
+	}
+	through.close(b)
+	alone.close(b)
+	slices.Sort(masked)
+	slices.Sort(plain)
+	m, p := masked[len(masked)/2], plain[len(plain)/2]
+	b.ReportMetric(float64(m)/1e6, "masked-ms/line")
+	b.ReportMetric(float64(p)/1e6, "alone-ms/line")
+	b.ReportMetric(float64(m-p)/1e6, "added-ms/line")
+	b.ReportMetric(float64(masked[len(masked)*99/100])/1e6, "masked-p99-ms/line")
+}
+
+type echoCmd struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func newEcho(b *testing.B, argv []string) *echoCmd {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return &echoCmd{cmd: cmd, in: in, out: bufio.NewReader(out)}
+}
+
+// roundTrip writes a line and returns how long it took to come back.
+func (e *echoCmd) roundTrip(b *testing.B) time.Duration {
+	const line = "a line of build output\n"
+	start := time.Now()
+	if _, err := io.WriteString(e.in, line); err != nil {
+		b.Fatal(err)
+	}
+	got, err := e.out.ReadString('\n')
+	if err != nil || got != line {
+		b.Fatalf("read %q, %v", got, err)
+	}
+	return time.Since(start)
+}
+
+func (e *echoCmd) close(b *testing.B) {
+	e.in.Close()
+	if err := e.cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
 }
