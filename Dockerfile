@@ -16,8 +16,9 @@
 # commit. make up packages host-built binaries into the same layout instead
 # (hack/dev-image.sh); make test checks that both agree.
 #
-# GO_IMAGE can point at any Go toolchain image (make up builds a stand-in
-# where docker.io cannot be reached).
+# GO_IMAGE can point at any Debian-based Go toolchain image: the loader stage
+# installs Debian's cross compilers with apt (make release-check pushes a
+# stand-in where docker.io cannot be reached).
 
 ARG GO_VERSION=1.26.8
 ARG GO_IMAGE=golang:${GO_VERSION}
