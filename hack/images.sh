@@ -71,7 +71,8 @@ push_base_image() {
 # The Go toolchain stand-in, shaped like the official image: a Debian bookworm
 # root (debootstrap's minbase with gcc, make, git, curl and CA certificates,
 # as golang:<version> has them, apt lists removed), this machine's GOROOT and
-# the official image's environment. Debian's apt answers inside its containers
+# CA certificates (the module proxy's certificate may be signed by a CA only
+# this machine trusts) and the official image's environment. Debian's apt answers inside its containers
 # (host networking): ./Dockerfile's loader stage installs cross compilers
 # there. The root's tarball is kept in .cache (debootstrap takes minutes).
 # Only releases (make release-check) and make bench build with it.
@@ -91,9 +92,11 @@ push_go_image() {
 		mv "$root_tar.tmp" "$root_tar"
 	fi
 	goroot=$(go env GOROOT)
-	mkdir -p "$tmp/root/usr/local"
+	mkdir -p "$tmp/root/usr/local" "$tmp/root/etc/ssl/certs"
 	cp -a "$goroot" "$tmp/root/usr/local/go"
-	tar_dir "$tmp/root" "$tmp/go.tar" usr
+	cp /etc/ssl/certs/ca-certificates.crt "$tmp/root/etc/ssl/certs/" ||
+		die "no /etc/ssl/certs/ca-certificates.crt: install ca-certificates"
+	tar_dir "$tmp/root" "$tmp/go.tar" etc usr
 	crane_log append --oci-empty-base -f "$root_tar" -f "$tmp/go.tar" -t "$GO_IMAGE-layers" >/dev/null
 	crane_log mutate "$GO_IMAGE-layers" --set-platform linux/amd64 \
 		-e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local -e GOPATH=/go \
