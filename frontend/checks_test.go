@@ -1,12 +1,10 @@
 package frontend
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
-	"github.com/pkg/errors"
 )
 
 // TestChecksGolden runs every ../testdata/checks/<case>/Dockerfile through
@@ -27,50 +24,34 @@ import (
 // Upstream's own rules must report exactly what upstream's frontend, run on
 // the same gateway, reports.
 func TestChecksGolden(t *testing.T) {
-	cases, err := filepath.Glob("../testdata/checks/*/Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, df := range cases {
-		dir := filepath.Dir(df)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			dt, err := os.ReadFile(df)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts := readFrontendOpts(t, filepath.Join(dir, "opts"))
+	forEachCase(t, "checks", func(t *testing.T, dir string, dt []byte, opts map[string]string) {
+		ours := &fakeClient{dockerfile: string(dt), opts: opts}
+		_, err := Build(t.Context(), ours)
+		got := renderWarnings(ours.warnings)
+		if err != nil {
+			got += "ERROR: " + describeError(err)
+		}
+		compareGolden(t, filepath.Join(dir, "build.golden"), got)
+		upstream := &fakeClient{dockerfile: string(dt), opts: opts}
+		_, uerr := builder.Build(t.Context(), upstream)
+		if want := renderWarnings(upstream.warnings); renderWarnings(withoutOurs(ours.warnings)) != want {
+			t.Errorf("upstream's rules warn differently in our build:\n%s\nupstream:\n%s", renderWarnings(withoutOurs(ours.warnings)), want)
+		}
+		if uerr != nil && (err == nil || !strings.Contains(err.Error(), uerr.Error())) {
+			t.Errorf("upstream's build fails with %v, ours with %v", uerr, err)
+		}
 
-			ours := &fakeClient{dockerfile: string(dt), opts: opts}
-			_, err = Build(t.Context(), ours)
-			got := renderWarnings(ours.warnings)
-			if err != nil {
-				got += "ERROR: " + describeError(err)
-			}
-			compareGolden(t, filepath.Join(dir, "build.golden"), got)
-			upstream := &fakeClient{dockerfile: string(dt), opts: opts}
-			_, uerr := builder.Build(t.Context(), upstream)
-			if want := renderWarnings(upstream.warnings); renderWarnings(withoutOurs(ours.warnings)) != want {
-				t.Errorf("upstream's rules warn differently in our build:\n%s\nupstream:\n%s", renderWarnings(withoutOurs(ours.warnings)), want)
-			}
-			if uerr != nil && (err == nil || !strings.Contains(err.Error(), uerr.Error())) {
-				t.Errorf("upstream's build fails with %v, ours with %v", uerr, err)
-			}
-
-			results, text := check(t, Build, dt, opts)
-			compareGolden(t, filepath.Join(dir, "check.golden"), text)
-			uresults, _ := check(t, builder.Build, dt, opts)
-			theirs := slices.DeleteFunc(slices.Clone(results.Warnings), func(w lint.Warning) bool { return isOurs(w.RuleName) })
-			if len(theirs)+len(uresults.Warnings) > 0 && !jsonEqual(t, theirs, uresults.Warnings) {
-				t.Errorf("upstream's rules check differently with our frontend:\n%+v\nupstream:\n%+v", theirs, uresults.Warnings)
-			}
-			if uresults.Error != nil && (results.Error == nil || !strings.HasPrefix(results.Error.Message, uresults.Error.Message)) {
-				t.Errorf("upstream's check fails with %q, ours with %+v", uresults.Error.Message, results.Error)
-			}
-		})
-	}
+		results, text := check(t, Build, dt, opts)
+		compareGolden(t, filepath.Join(dir, "check.golden"), text)
+		uresults, _ := check(t, builder.Build, dt, opts)
+		theirs := slices.DeleteFunc(slices.Clone(results.Warnings), func(w lint.Warning) bool { return isOurs(w.RuleName) })
+		if len(theirs)+len(uresults.Warnings) > 0 && !jsonEqual(t, theirs, uresults.Warnings) {
+			t.Errorf("upstream's rules check differently with our frontend:\n%+v\nupstream:\n%+v", theirs, uresults.Warnings)
+		}
+		if uresults.Error != nil && (results.Error == nil || !strings.HasPrefix(results.Error.Message, uresults.Error.Message)) {
+			t.Errorf("upstream's check fails with %q, ours with %+v", uresults.Error.Message, results.Error)
+		}
+	})
 }
 
 // check runs `--call check` through a frontend and returns its results and
@@ -141,15 +122,7 @@ func jsonEqual(t *testing.T, a, b any) bool {
 func readFrontendOpts(t *testing.T, file string) map[string]string {
 	t.Helper()
 	opts := map[string]string{}
-	dt, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return opts
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	s := bufio.NewScanner(bytes.NewReader(dt))
-	for s.Scan() {
-		key, value, _ := strings.Cut(s.Text(), " ")
+	forOptLine(t, file, func(key, value string) {
 		switch key {
 		case "build-arg":
 			k, v, _ := strings.Cut(value, "=")
@@ -159,7 +132,7 @@ func readFrontendOpts(t *testing.T, file string) map[string]string {
 		default:
 			t.Fatalf("%s: unknown option %q", file, key)
 		}
-	}
+	})
 	return opts
 }
 
@@ -168,43 +141,28 @@ func readFrontendOpts(t *testing.T, file string) map[string]string {
 // target's RUNs when it wraps some: outline.golden has what buildx prints
 // and the secrets with their locations.
 func TestOutlineGolden(t *testing.T) {
-	cases, err := filepath.Glob("../testdata/outline/*/Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, df := range cases {
-		dir := filepath.Dir(df)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			dt, err := os.ReadFile(df)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts := readFrontendOpts(t, filepath.Join(dir, "opts"))
-			ours, text := outlineOf(t, Build, dt, opts)
-			theirs, _ := outlineOf(t, builder.Build, dt, opts)
-			compareGolden(t, filepath.Join(dir, "outline.golden"), text+renderSecrets(ours.Secrets))
+	forEachCase(t, "outline", func(t *testing.T, dir string, dt []byte, opts map[string]string) {
+		ours, text := outlineOf(t, Build, dt, opts)
+		theirs, _ := outlineOf(t, builder.Build, dt, opts)
+		compareGolden(t, filepath.Join(dir, "outline.golden"), text+renderSecrets(ours.Secrets))
 
-			// Everything else is upstream's: drop what the setting adds.
-			required := map[string]bool{} // by upstream's secrets
-			for _, s := range theirs.Secrets {
-				required[s.Name] = s.Required
+		// Everything else is upstream's: drop what the setting adds.
+		required := map[string]bool{} // by upstream's secrets
+		for _, s := range theirs.Secrets {
+			required[s.Name] = s.Required
+		}
+		ours.Secrets = slices.DeleteFunc(ours.Secrets, func(s outline.Secret) bool { _, ok := required[s.Name]; return !ok })
+		for i := range ours.Secrets {
+			s := &ours.Secrets[i]
+			if required[s.Name] && !s.Required {
+				t.Errorf("secret %s is required upstream, not here", s.Name)
 			}
-			ours.Secrets = slices.DeleteFunc(ours.Secrets, func(s outline.Secret) bool { _, ok := required[s.Name]; return !ok })
-			for i := range ours.Secrets {
-				s := &ours.Secrets[i]
-				if required[s.Name] && !s.Required {
-					t.Errorf("secret %s is required upstream, not here", s.Name)
-				}
-				s.Required = required[s.Name] // the setting may require what the Dockerfile mounts optionally
-			}
-			if !jsonEqual(t, ours, theirs) {
-				t.Errorf("outline differs from upstream's beyond the setting's secret:\n%+v\nupstream:\n%+v", ours, theirs)
-			}
-		})
-	}
+			s.Required = required[s.Name] // the setting may require what the Dockerfile mounts optionally
+		}
+		if !jsonEqual(t, ours, theirs) {
+			t.Errorf("outline differs from upstream's beyond the setting's secret:\n%+v\nupstream:\n%+v", ours, theirs)
+		}
+	})
 }
 
 // outlineOf runs `--call outline` through a frontend and returns the

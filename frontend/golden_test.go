@@ -99,15 +99,7 @@ func readOpts(t testing.TB, file string) dockerfile2llb.ConvertOpt {
 		MetaResolver: offlineResolver{},
 		Config:       dockerui.Config{BuildArgs: map[string]string{}},
 	}
-	dt, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return opt
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	s := bufio.NewScanner(bytes.NewReader(dt))
-	for s.Scan() {
-		key, value, _ := strings.Cut(s.Text(), " ")
+	forOptLine(t, file, func(key, value string) {
 		switch key {
 		case "build-arg":
 			k, v, _ := strings.Cut(value, "=")
@@ -124,8 +116,47 @@ func readOpts(t testing.TB, file string) dockerfile2llb.ConvertOpt {
 		default:
 			t.Fatalf("%s: unknown option %q", file, key)
 		}
-	}
+	})
 	return opt
+}
+
+// forOptLine calls fn with the key and value of each `key value` line of
+// a case's opts file; a case without the file has none.
+func forOptLine(t testing.TB, file string, fn func(key, value string)) {
+	t.Helper()
+	dt, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	s := bufio.NewScanner(bytes.NewReader(dt))
+	for s.Scan() {
+		key, value, _ := strings.Cut(s.Text(), " ")
+		fn(key, value)
+	}
+}
+
+// forEachCase runs fn as a subtest for each ../testdata/<kind>/<case>/Dockerfile,
+// with the case's directory, Dockerfile and options as frontend options.
+func forEachCase(t *testing.T, kind string, fn func(t *testing.T, dir string, dockerfile []byte, opts map[string]string)) {
+	cases, err := filepath.Glob(filepath.Join("../testdata", kind, "*", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("no cases")
+	}
+	for _, df := range cases {
+		dir := filepath.Dir(df)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			dt, err := os.ReadFile(df)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(t, dir, dt, readFrontendOpts(t, filepath.Join(dir, "opts")))
+		})
+	}
 }
 
 func isLoader(arg string) bool {
