@@ -118,18 +118,13 @@ up() {
 }
 
 down() {
-	local f pid i
+	local f pid
 	for f in debian current; do
 		flavor $f
 		rm -f "$LOCAL/$NAME.env"
 		if pid=$(engine_pid); then
 			# TERM: dockerd stops its containers and its containerd, then exits.
-			kill "$pid"
-			for i in $(seq 100); do
-				[ -d "/proc/$pid" ] || break
-				sleep 0.2
-			done
-			[ ! -d "/proc/$pid" ] || { say "dockerd (pid $pid) ignores TERM: killing"; kill -9 "$pid"; }
+			terminate "$pid" dockerd 100
 			say "dockerd stopped (pid $pid, $NAME)"
 		fi
 		rm -f "$RUN/$NAME.pid"

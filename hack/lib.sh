@@ -51,19 +51,26 @@ start_daemon() {
 }
 
 stop_daemon() {
-	local pid i
+	local pid
 	if ! pid=$(daemon_pid "$1"); then
 		rm -f "$RUN/$1.pid"
 		return
 	fi
-	kill "$pid"
-	for i in $(seq 50); do
-		[ -d "/proc/$pid" ] || break
-		sleep 0.2
-	done
-	[ ! -d "/proc/$pid" ] || { say "$1 (pid $pid) ignores TERM: killing"; kill -9 "$pid"; }
+	terminate "$pid" "$1" 50
 	rm -f "$RUN/$1.pid"
 	say "$1 stopped (pid $pid)"
+}
+
+# terminate PID NAME TRIES: TERM, then KILL when PID is still there after
+# TRIES × 0.2 s.
+terminate() {
+	local pid=$1 i
+	kill "$pid"
+	for i in $(seq "$3"); do
+		[ -d "/proc/$pid" ] || return 0
+		sleep 0.2
+	done
+	[ ! -d "/proc/$pid" ] || { say "$2 (pid $pid) ignores TERM: killing"; kill -9 "$pid"; }
 }
 
 # wait_for WHAT CMD...: retry CMD for up to 30s.

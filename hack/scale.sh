@@ -125,16 +125,11 @@ up() {
 }
 
 down() {
-	local name pid i
+	local name pid
 	rm -f "$LOCAL/scale.env"
 	for name in $NODES; do
 		if pid=$(node_pid "$name"); then
-			kill "$pid"
-			for i in $(seq 50); do
-				[ -d "/proc/$pid" ] || break
-				sleep 0.2
-			done
-			[ ! -d "/proc/$pid" ] || { say "node $name (pid $pid) ignores TERM: killing"; kill -9 "$pid"; }
+			terminate "$pid" "node $name" 50
 			say "node $name stopped (pid $pid)"
 		fi
 		rm -f "$RUN/scale-$name.pid"
