@@ -14,6 +14,8 @@ import (
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/dotenv"
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/mask"
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // maskDockerfile prints the canary every way issue #12 lists, each line
@@ -157,15 +159,17 @@ func TestMaskedEverywhere(t *testing.T) {
 	}
 }
 
-// TestMaskChangesOnlyValues: the RUNs' output with masking is their output
-// without it (mask=false, as upstream prints it) with the values replaced by
-// ***, as the reference masker (package mask) replaces them: step by step,
-// line by line, nothing else changed, lost or reordered.
+// TestMaskChangesOnlyValues: what each RUN writes to stdout and to stderr
+// with masking is what it writes without it (mask=false, as upstream prints
+// it) with the values replaced by ***, as the reference masker (package
+// mask) replaces them: byte for byte, stream by stream, nothing else
+// changed, lost or reordered. Streams, not the merged plain log: BuildKit
+// orders a step's stdout and stderr messages only within each stream.
 func TestMaskChangesOnlyValues(t *testing.T) {
 	s := getStack(t)
 	p := s.project(t, map[string]string{".env": maskEnv, "Dockerfile": maskDockerfile})
-	masked := stepOutput(p.build("--no-cache", "--secret", "id=_env,src=.env"))
-	plain := stepOutput(p.build("--no-cache", "--secret", "id=_env,src=.env", "--build-arg", "BUILDKIT_DOTENV=mask=false"))
+	masked := streamOutput(t, p.build("--progress=rawjson", "--no-cache", "--secret", "id=_env,src=.env"))
+	plain := streamOutput(t, p.build("--progress=rawjson", "--no-cache", "--secret", "id=_env,src=.env", "--build-arg", "BUILDKIT_DOTENV=mask=false"))
 	vars, err := dotenv.Parse([]byte(maskEnv), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -176,25 +180,39 @@ func TestMaskChangesOnlyValues(t *testing.T) {
 	}
 	patterns := mask.Patterns(values)
 	if len(masked) != len(plain) || len(plain) < 8 {
-		t.Fatalf("%d steps print with masking, %d without", len(masked), len(plain))
+		t.Fatalf("%d streams of steps print with masking, %d without:\n%q\n%q", len(masked), len(plain), masked, plain)
 	}
-	for step, text := range plain {
+	for stream, text := range plain {
 		var want bytes.Buffer
 		w := mask.NewWriter(&want, patterns)
 		w.Write([]byte(text))
 		w.Flush()
-		if masked[step] != want.String() {
-			t.Errorf("step %s: masked output\n%q\nwant (the unmasked output, masked by package mask)\n%q", step, masked[step], want.String())
+		if masked[stream] != want.String() {
+			t.Errorf("%s: masked output\n%q\nwant (the unmasked output, masked by package mask)\n%q", stream, masked[stream], want.String())
 		}
 	}
 }
 
-// stepOutput returns what each step of a plain progress log printed: its
-// lines without BuildKit's "#N 1.234 " prefix, by step number.
-func stepOutput(log string) map[string]string {
-	out := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^#(\d+) [0-9]+\.[0-9]+ (.*)$`).FindAllStringSubmatch(log, -1) {
-		out[m[1]] += m[2] + "\n"
+// streamOutput returns what each step of a rawjson progress log wrote, by
+// the step's name and stream ("[3/11] RUN echo … stdout").
+func streamOutput(t *testing.T, log string) map[string]string {
+	t.Helper()
+	names, out := map[digest.Digest]string{}, map[string]string{}
+	for _, line := range strings.Split(log, "\n") {
+		var st client.SolveStatus
+		if json.Unmarshal([]byte(line), &st) != nil {
+			continue // buildx's own lines
+		}
+		for _, v := range st.Vertexes {
+			names[v.Digest] = v.Name
+		}
+		for _, l := range st.Logs {
+			name, ok := names[l.Vertex]
+			if !ok {
+				t.Fatalf("a log of vertex %s before the vertex:\n%s", l.Vertex, log)
+			}
+			out[name+" "+map[int]string{1: "stdout", 2: "stderr"}[l.Stream]] += string(l.Data)
+		}
 	}
 	return out
 }
