@@ -538,6 +538,33 @@ func TestSecretFile(t *testing.T) {
 					t.Errorf("%+v", r)
 				}
 			})
+			// A file whose size is not known before it is read (the C
+			// loader sizes its buffer by fstat, then grows it).
+			t.Run("too large, from a pipe", func(t *testing.T) {
+				fits, over := largeFiles()
+				fits = append([]byte("B=2\n#"), fits[5:]...) // the same size
+				for _, content := range [][]byte{fits, over} {
+					dir := t.TempDir()
+					fifo := filepath.Join(dir, "_env")
+					if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+						t.Fatal(err)
+					}
+					go func() {
+						if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+							f.Write(content) // EPIPE once the loader stops reading
+							f.Close()
+						}
+					}()
+					r := runLoader(t, bin, dir, nil, nil, env, "-0")
+					switch {
+					case len(content) <= dotenv.MaxFileSize && (r.code != 0 || !slices.Contains(envOf(r.stdout), "B=2")):
+						t.Errorf("%d bytes: %+v", len(content), r.stderr)
+					case len(content) > dotenv.MaxFileSize && (r.code != 125 ||
+						r.stderr != "dockerfile-dotenv: secret _env is larger than 512000 bytes, BuildKit's limit for a secret\n"):
+						t.Errorf("%d bytes: %+v", len(content), r.stderr)
+					}
+				}
+			})
 		})
 	}
 }

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dotenv.h"
@@ -143,16 +144,14 @@ static int parse_flags(char **args, size_t n, struct options *o, char ***cmd, st
 	return 1;
 }
 
-enum read_result { READ_OK, READ_MISSING, READ_TOO_LARGE, READ_FAILED };
+enum read_result { READ_OK, READ_MISSING, READ_TOO_LARGE, READ_FAILED, READ_NO_MEMORY };
 
-/* The secret's bytes. Static: the kernel maps its pages as reads fill
- * them, without the mmap and munmap a malloc of this size costs. */
-static unsigned char file_buf[MAX_FILE_SIZE + 1];
-
-/* read_file reads the secret, at most MAX_FILE_SIZE bytes, into file_buf.
- * A file that is not there (the optional mount is absent) is missing;
- * every other failure is worded with the path, which is no secret, in
- * *op and *err. */
+/* read_file reads the secret, at most MAX_FILE_SIZE bytes, into memory
+ * of the file's size and one byte more (to read its end into), grown
+ * while reads fill it (a file whose size fstat does not tell). A file
+ * that is not there (the optional mount is absent) is missing; every
+ * other failure is worded with the path, which is no secret, in *op and
+ * *err. */
 static enum read_result read_file(const char *path, unsigned char **data, size_t *len, const char **op, int *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -163,28 +162,44 @@ static enum read_result read_file(const char *path, unsigned char **data, size_t
 		*err = errno;
 		return READ_FAILED;
 	}
-	unsigned char *buf = file_buf;
+	struct stat st;
+	size_t cap = 4096;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		cap = st.st_size < MAX_FILE_SIZE ? (size_t)st.st_size + 1 : MAX_FILE_SIZE + 1;
+	unsigned char *buf = malloc(cap);
 	size_t n = 0;
-	while (n < MAX_FILE_SIZE + 1) {
-		ssize_t m = read(fd, buf + n, MAX_FILE_SIZE + 1 - n);
+	enum read_result r = READ_NO_MEMORY;
+	while (buf != NULL) {
+		if (n == cap) {
+			r = READ_TOO_LARGE;
+			if (cap == MAX_FILE_SIZE + 1)
+				break;
+			cap = cap < (MAX_FILE_SIZE + 1) / 2 ? 2 * cap : MAX_FILE_SIZE + 1;
+			unsigned char *grown = realloc(buf, cap);
+			r = READ_NO_MEMORY;
+			if (grown == NULL)
+				break;
+			buf = grown;
+		}
+		ssize_t m = read(fd, buf + n, cap - n);
 		if (m < 0 && errno == EINTR)
 			continue;
 		if (m < 0) {
 			*op = "read";
 			*err = errno;
-			close(fd);
-			return READ_FAILED;
+			r = READ_FAILED;
+			break;
 		}
 		if (m == 0) {
-			close(fd);
 			*data = buf;
 			*len = n;
-			return READ_OK;
+			r = READ_OK;
+			break;
 		}
 		n += (size_t)m;
 	}
 	close(fd);
-	return READ_TOO_LARGE;
+	return r;
 }
 
 /* What the command runs with. */
@@ -230,6 +245,8 @@ static void load(const struct options *o, const struct env *e, struct loaded *ou
 		text_str(&t, ": ");
 		text_errno(&t, err);
 		fail_text(EXIT_LOAD_FAILED, &t);
+	case READ_NO_MEMORY:
+		fail(out_of_memory());
 	case READ_OK:
 		break;
 	}

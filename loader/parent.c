@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -40,7 +41,9 @@ enum {
 	NSIG_MAX = 64, /* the signals Linux numbers */
 };
 
-static unsigned char rbuf[READ_SIZE];
+/* What pump reads into: READ_SIZE bytes, allocated by run_masked (not
+ * static: the loader's small globals then share their few pages). */
+static unsigned char *rbuf;
 
 /* failed returns the failure "loader: <what><errno's words>" (exit 125),
  * worded as Go's syscall.Errno (text.c). */
@@ -89,7 +92,7 @@ struct stream {
  * writing to the failed output itself. */
 static int pump(struct stream *s)
 {
-	ssize_t n = read(s->fd, rbuf, sizeof rbuf);
+	ssize_t n = read(s->fd, rbuf, READ_SIZE);
 	if (n < 0 && errno == EINTR)
 		return 1;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -200,6 +203,41 @@ static int above_stdio(int fd)
 
 static int stdout_fd = 1, stderr_fd = 2;
 
+/* spawn starts the command with stdout and stderr on the descriptors out
+ * and err (the pipes' write ends; their other descriptors are close-on-
+ * exec) and the signal mask mask; it returns 0, or exec's errno.
+ * posix_spawn runs only async-signal-safe calls in the child (musl's and
+ * glibc's clone it with CLONE_VFORK). The command inherits out and err as
+ * the loader's own 1 and 2, which they replace for the moment of
+ * posix_spawn: file actions to dup2 them in the child instead would link
+ * musl's malloc next to the loader's own (alloc.c). */
+static int spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], int out, int err,
+		 const sigset_t *mask)
+{
+	int own[2] = {fcntl(1, F_DUPFD_CLOEXEC, 3), fcntl(2, F_DUPFD_CLOEXEC, 3)};
+	int e = 0;
+	if (own[0] < 0 || own[1] < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+		e = errno;
+	} else {
+		posix_spawnattr_t attr;
+		if ((e = posix_spawnattr_init(&attr)) == 0) {
+			if ((e = posix_spawnattr_setsigmask(&attr, mask)) == 0 &&
+			    (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK)) == 0)
+				e = posix_spawn(pid, file, NULL, &attr, argv, envp);
+			posix_spawnattr_destroy(&attr);
+		}
+	}
+	/* The loader's own 1 and 2 again: it holds no write end of the
+	 * pipes there. */
+	for (int fd = 1; fd <= 2; fd++) {
+		if (own[fd - 1] >= 0) {
+			dup2(own[fd - 1], fd);
+			close(own[fd - 1]);
+		}
+	}
+	return e;
+}
+
 struct failure run_masked(char *const argv[], const char *path, char *const envp[],
 			  const char *too_big, const struct patterns *p)
 {
@@ -211,7 +249,7 @@ struct failure run_masked(char *const argv[], const char *path, char *const envp
 	 * (above_stdio moves a pipe that takes one all the same). */
 	struct matcher *m;
 	struct stream s[2] = {{.fd = -1}, {.fd = -1}};
-	if (matcher_new(&m, p) < 0 ||
+	if ((rbuf = malloc(READ_SIZE)) == NULL || matcher_new(&m, p) < 0 ||
 	    mwriter_init(&s[0].w, m, fd_sink, &stdout_fd) < 0 ||
 	    mwriter_init(&s[1].w, m, fd_sink, &stderr_fd) < 0)
 		return out_of_memory();
@@ -262,25 +300,8 @@ struct failure run_masked(char *const argv[], const char *path, char *const envp
 		return failed("loader: signalfd: ", err);
 	}
 
-	/* The command's stdout and stderr are the pipes; the pipes' other
-	 * descriptors are close-on-exec. posix_spawn runs only async-signal-
-	 * safe calls in the child (musl's and glibc's clone it with
-	 * CLONE_VFORK) and returns exec's errno. */
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	pid_t pid;
-	int err = posix_spawn_file_actions_init(&fa);
-	if (err == 0) {
-		if ((err = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0 &&
-		    (err = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) == 0 &&
-		    (err = posix_spawnattr_init(&attr)) == 0) {
-			if ((err = posix_spawnattr_setsigmask(&attr, &orig)) == 0 &&
-			    (err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK)) == 0)
-				err = posix_spawn(&pid, file, &fa, &attr, argv, envp);
-			posix_spawnattr_destroy(&attr);
-		}
-		posix_spawn_file_actions_destroy(&fa);
-	}
+	int err = spawn(&pid, file, argv, envp, out[1], errp[1], &orig);
 	if (err != 0) {
 		sigprocmask(SIG_SETMASK, &orig, NULL);
 		return exec_failure(file, err, too_big);
