@@ -149,6 +149,11 @@ RUN --mount=type=bind,target=/bench --mount=type=secret,id=_env,target=/run/secr
 	# Loader v2 as the image carries it.
 	cc=$("$ROOT/hack/cc.sh" linux/amd64)
 	(cd "$ROOT" && CC=$cc hack/build-loader.sh "$dir/dotenv-loader")
+	# The floors of any loader that is a program, built as the loader is.
+	for floor in exec spawn; do
+		# shellcheck disable=SC2086 # CC is a command line
+		$cc -std=c11 -D_GNU_SOURCE -O2 -static -s -o "$dir/floor-$floor" "$ROOT/bench/floor/$floor.c"
+	done
 	for r in $(seq "$LOADER"); do
 		build "$dir/$r.log" "$dir" --no-cache --progress plain >/dev/null
 		grep -q 'loader-bench v2 n=200' "$dir/$r.log" || die "no figures in $dir/$r.log"

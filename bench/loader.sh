@@ -6,6 +6,9 @@
 #   inline  /bin/sh -c '<loader without its exec>echo step'  one shell, no exec
 #   v2      /bench/dotenv-loader --id=_env --file=… -- <plain>  loader v2, mask=false
 #   v2mask  /bench/dotenv-loader … --mask -- <plain>        loader v2, ours (masking)
+#   floor   /bench/floor-exec <plain>       a program that only execs: v2's floor
+#   spawnfloor /bench/floor-spawn <plain>   a parent copying the command's
+#           stdout and stderr through pipes: v2mask's floor (bench/floor/)
 # (/bench/loader.txt is loader v1's frozen text, /bench/dotenv-loader loader
 # v2's program.) Prints a line per way: its
 # total wall time in centiseconds (/proc/uptime: busybox's date has no %N)
@@ -35,7 +38,7 @@ block() {
 	echo "$(($(cs) - t)) $cpu"
 }
 
-ways="plain loader exec inline v2 v2mask"
+ways="plain loader exec inline v2 v2mask floor spawnfloor"
 for way in $ways; do eval "wall_$way=0 cpu_$way=0"; done
 for _ in $(seq $((n / 10))); do
 	for way in $ways; do
@@ -46,6 +49,8 @@ for _ in $(seq $((n / 10))); do
 		inline) set -- $(block /bin/sh -c "$inline") ;;
 		v2) set -- $(block /bench/dotenv-loader --id=_env --file=/run/secrets/_env -- /bin/sh -c 'echo step') ;;
 		v2mask) set -- $(block /bench/dotenv-loader --id=_env --file=/run/secrets/_env --mask -- /bin/sh -c 'echo step') ;;
+		floor) set -- $(block /bench/floor-exec /bin/sh -c 'echo step') ;;
+		spawnfloor) set -- $(block /bench/floor-spawn /bin/sh -c 'echo step') ;;
 		esac
 		eval "wall_$way=\$((wall_$way + $1)) cpu_$way=\$((cpu_$way + $2))"
 	done

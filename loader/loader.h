@@ -11,7 +11,8 @@
  *
  * Parts: main.c, dotenv.c, env.c, exec.c, text.c (the load and exec path;
  * dotenv.h declares what only they share); mask.c, parent.c (masking, the
- * loader as the command's parent; mask.h).
+ * loader as the command's parent; mask.h); alloc.c (malloc, in the
+ * program only).
  */
 #ifndef LOADER_H
 #define LOADER_H

@@ -154,7 +154,7 @@ func buildRows(t *table, s samples) {
 		t.add(fmt.Sprintf("loader v2 alone, %s: a RUN's shell without / with it; reference: with loader v1 (%d builds × %d)",
 			f.what, l["plain"].n, loaderExecs),
 			scaled(l["plain"], perExec).milliseconds(), scaled(l["v2"], perExec).milliseconds(), scaled(l["loader"], perExec).milliseconds(),
-			fmt.Sprintf("%.2f ms per RUN (v1: %.2f)", d2, d), budget, met)
+			fmt.Sprintf("%.2f ms per RUN (v1: %.2f; a program that only execs: %.2f)", d2, d, extra("floor")), budget, met)
 		dm := extra("v2mask")
 		budget, met = "", ""
 		if f.key == "loader-cpu" {
@@ -163,7 +163,7 @@ func buildRows(t *table, s samples) {
 		t.add(fmt.Sprintf("loader v2 masking (the default) alone, %s: a RUN's shell without / with it; reference: v2 without masking (%d builds × %d)",
 			f.what, l["plain"].n, loaderExecs),
 			scaled(l["plain"], perExec).milliseconds(), scaled(l["v2mask"], perExec).milliseconds(), scaled(l["v2"], perExec).milliseconds(),
-			fmt.Sprintf("%.2f ms per RUN", dm), budget, met)
+			fmt.Sprintf("%.2f ms per RUN (a parent that only copies the output: %.2f)", dm, extra("spawnfloor")), budget, met)
 	}
 
 	o := s.stat("output")
