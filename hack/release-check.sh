@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make release-check (part of make test): hack/release.sh run on a snapshot of
-# this tree against the stack's registry, with a throwaway cosign key, then
-# e2e/release_test.go on what it published. The snapshot is a one-commit
+# make release-check (its own target, outside make test): hack/release.sh run
+# on a snapshot of this tree against the stack's registry, with a throwaway
+# cosign key, then e2e/release_test.go on what it published. The snapshot is a one-commit
 # repository of the files as they are now (uncommitted changes and untracked
 # files included, ignored ones not), whose CHANGELOG.md has its Unreleased section turned into the
 # release, as a release commit would.

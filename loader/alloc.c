@@ -2,16 +2,19 @@
  * The loader's allocator, in place of musl's malloc in the image's build.
  *
  * The loader runs for about a millisecond and then execs or exits: it frees
- * nothing it would use again, so a bump allocator serves it, and touches the
- * fewest pages. musl's malloc keeps each size class and its metadata in
- * pages of their own: five of the twelve pages the loader touched, and a
- * page fault costs 20 us of CPU in a VM (BENCHMARKS.md).
+ * nothing small it would use again, so a bump allocator serves it, and
+ * touches the fewest pages. musl's malloc keeps each size class and its
+ * metadata in pages of their own: five of the twelve pages the loader
+ * touched, and a page fault costs 20 us of CPU in a VM (BENCHMARKS.md).
  *
- * Blocks come from a static arena next to the loader's other globals, then
- * from chunks mapped as needed, whose pages the kernel faults in only as
- * they are written. Memory is never reused, so every block is fresh zeros
- * (calloc clears nothing). Each block has its size in front of it, for
- * realloc, which grows the last block in place.
+ * Small blocks come from a static arena next to the loader's other globals,
+ * then from chunks mapped as needed, whose pages the kernel faults in only
+ * as they are written; they are never freed nor reused, so every one is
+ * fresh zeros (calloc clears nothing). A large block (a big file's text,
+ * the masking patterns of thousands of values) is a mapping of its own,
+ * which realloc grows with mremap, without copying, and free unmaps. Each
+ * block has its size in front of it; a block never shrinks, so a large
+ * block stays large and the memory after the last small one stays fresh.
  *
  * Not in the tests' cgo bridge (LOADER_NO_MAIN: the Go program's malloc)
  * nor in the sanitized build (__SANITIZE_ADDRESS__: AddressSanitizer's,
@@ -28,8 +31,9 @@
 
 enum {
 	ALIGN = 16,	    /* as malloc's: any type fits */
-	CHUNK = 1 << 20,    /* the least mapped at once */
 	ARENA = 16 << 10,   /* a small file's loader needs a few KiB */
+	CHUNK = 1 << 20,    /* the least mapped at once for small blocks */
+	LARGE = 128 << 10,  /* from this size, a block is a mapping */
 };
 
 static _Alignas(ALIGN) unsigned char arena[ARENA];
@@ -47,6 +51,12 @@ static size_t rounded(size_t n)
 	return n > SIZE_MAX - ALIGN ? 0 : (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 }
 
+/* mapped is the length of a large block's mapping. */
+static size_t mapped(size_t n)
+{
+	return ALIGN + rounded(n);
+}
+
 void *malloc(size_t n)
 {
 	size_t need = rounded(n);
@@ -55,20 +65,28 @@ void *malloc(size_t n)
 		return NULL;
 	}
 	need += ALIGN; /* the size in front */
-	if ((size_t)(end - next) < need) {
-		size_t map = need > CHUNK ? need : CHUNK;
-		void *p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED) {
-			errno = ENOMEM;
-			return NULL;
+	unsigned char *b;
+	if (n >= LARGE) {
+		b = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	} else {
+		if ((size_t)(end - next) < need) {
+			void *c = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (c == MAP_FAILED) {
+				errno = ENOMEM;
+				return NULL;
+			}
+			next = c;
+			end = next + CHUNK;
 		}
-		next = p;
-		end = next + map;
+		b = next;
+		next += need;
 	}
-	void *p = next + ALIGN;
-	next += need;
-	*size_of(p) = n;
-	return p;
+	if (b == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	*(size_t *)b = n;
+	return b + ALIGN;
 }
 
 void *calloc(size_t count, size_t size)
@@ -85,23 +103,29 @@ void *realloc(void *p, size_t n)
 	if (p == NULL)
 		return malloc(n);
 	size_t old = *size_of(p);
+	if (n <= old)
+		return p;
 	size_t need = rounded(n);
-	if (need == 0 && n != 0) {
+	if (need == 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* The last block grows in place; a block never shrinks, so that
-	 * the memory after next is always fresh. */
-	unsigned char *after = (unsigned char *)p + rounded(old);
-	if (after == next && need <= (size_t)(end - (unsigned char *)p)) {
-		if (n > old) {
-			next = (unsigned char *)p + need;
-			*size_of(p) = n;
+	unsigned char *b = (unsigned char *)p - ALIGN;
+	if (old >= LARGE) {
+		b = mremap(b, mapped(old), mapped(n), MREMAP_MAYMOVE);
+		if (b == MAP_FAILED) {
+			errno = ENOMEM;
+			return NULL;
 		}
+		*(size_t *)b = n;
+		return b + ALIGN;
+	}
+	/* The last small block grows in place while it stays small. */
+	if (n < LARGE && (unsigned char *)p + rounded(old) == next && need <= (size_t)(end - (unsigned char *)p)) {
+		next = (unsigned char *)p + need;
+		*size_of(p) = n;
 		return p;
 	}
-	if (n <= old)
-		return p;
 	void *q = malloc(n);
 	if (q != NULL)
 		memcpy(q, p, old);
@@ -110,7 +134,8 @@ void *realloc(void *p, size_t n)
 
 void free(void *p)
 {
-	(void)p;
+	if (p != NULL && *size_of(p) >= LARGE)
+		munmap((unsigned char *)p - ALIGN, mapped(*size_of(p)));
 }
 
 #endif
