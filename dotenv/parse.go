@@ -15,16 +15,7 @@ type parser struct {
 
 // statement reads one line: blank, comment or assignment, with its newline.
 func (p *parser) statement() error {
-	p.skipBlanks()
-	if p.pos == len(p.src) {
-		return nil
-	}
-	switch p.src[p.pos] {
-	case '\n':
-		p.newline()
-		return nil
-	case '#':
-		p.skipComment()
+	if p.lineEnd() {
 		return nil
 	}
 	line := p.line
@@ -92,18 +83,28 @@ func (p *parser) wordHasEquals() bool {
 
 // endOfLine reads what may follow a value: blanks, a comment, the newline.
 func (p *parser) endOfLine(name string) error {
-	p.skipBlanks()
-	switch {
-	case p.pos == len(p.src):
-		return nil
-	case p.src[p.pos] == '\n':
-		p.newline()
-		return nil
-	case p.src[p.pos] == '#':
-		p.skipComment()
+	if p.lineEnd() {
 		return nil
 	}
 	return &Error{Line: p.line, Name: name, reason: rWhitespace}
+}
+
+// lineEnd skips blanks and reads the end of a line there, if it is one:
+// the end of the file, a newline, or a comment and its newline. It reports
+// whether it was.
+func (p *parser) lineEnd() bool {
+	p.skipBlanks()
+	switch {
+	case p.pos == len(p.src):
+		return true
+	case p.src[p.pos] == '\n':
+		p.newline()
+		return true
+	case p.src[p.pos] == '#':
+		p.skipComment()
+		return true
+	}
+	return false
 }
 
 // assign records v; later expansions see it.

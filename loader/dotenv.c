@@ -630,21 +630,29 @@ static int name(struct parser *p, const char **name, size_t *len)
 	return OK;
 }
 
-/* endOfLine reads what may follow a value: blanks, a comment, the newline. */
-static int end_of_line(struct parser *p, const struct value *v)
+/* line_end skips blanks and reads the end of a line there, if it is one:
+ * the end of the file, a newline, or a comment and its newline. It
+ * reports whether it was (lineEnd). */
+static int line_end(struct parser *p)
 {
 	skip_blanks(p);
 	if (p->pos == p->len)
-		return OK;
+		return 1;
 	if (p->src[p->pos] == '\n') {
 		newline(p);
-		return OK;
+		return 1;
 	}
 	if (p->src[p->pos] == '#') {
 		skip_comment(p);
-		return OK;
+		return 1;
 	}
-	return fail(p, R_WHITESPACE, v);
+	return 0;
+}
+
+/* endOfLine reads what may follow a value: blanks, a comment, the newline. */
+static int end_of_line(struct parser *p, const struct value *v)
+{
+	return line_end(p) ? OK : fail(p, R_WHITESPACE, v);
 }
 
 /* assign records the value in scratch as NAME=value in the arena; later
@@ -704,17 +712,8 @@ static int assign(struct parser *p, const struct value *v)
  * newline. */
 static int statement(struct parser *p)
 {
-	skip_blanks(p);
-	if (p->pos == p->len)
+	if (line_end(p))
 		return OK;
-	if (p->src[p->pos] == '\n') {
-		newline(p);
-		return OK;
-	}
-	if (p->src[p->pos] == '#') {
-		skip_comment(p);
-		return OK;
-	}
 	struct value v = {0};
 	v.line = p->line; /* the assignment's line: where it starts */
 	int exported = export_keyword(p);
