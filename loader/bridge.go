@@ -57,17 +57,25 @@ type parseError struct {
 
 func (e *parseError) Error() string { return e.Msg }
 
+// newCEnv is env_init of env as the loader gets it in envp; free frees it.
+func newCEnv(env []string) (e *C.struct_env, free func()) {
+	envp, freeEnvp := newCStrings(env).array()
+	e = new(C.struct_env)
+	if C.env_init(e, envp) != 0 {
+		panic("env_init: out of memory")
+	}
+	return e, func() {
+		C.env_free(e)
+		freeEnvp()
+	}
+}
+
 // cParse runs the C parser on data in the environment env (as the loader
 // gets it in envp), and also returns what env_merge makes of it
 // (dotenv.Environ).
 func cParse(data []byte, env []string) (vars []dotenv.Var, environ []string, err error) {
-	envp, freeEnv := newCStrings(env).array()
+	e, freeEnv := newCEnv(env)
 	defer freeEnv()
-	var e C.struct_env
-	if C.env_init(&e, envp) != 0 {
-		panic("env_init: out of memory")
-	}
-	defer C.env_free(&e)
 
 	buf := (*C.uchar)(C.malloc(C.size_t(len(data) + 1))) // +1: malloc(0) may be NULL
 	defer C.free(unsafe.Pointer(buf))
@@ -75,7 +83,7 @@ func cParse(data []byte, env []string) (vars []dotenv.Var, environ []string, err
 
 	var d C.struct_dotenv
 	var de C.struct_dotenv_error
-	switch C.dotenv_parse(buf, C.size_t(len(data)), &e, &d, &de) {
+	switch C.dotenv_parse(buf, C.size_t(len(data)), e, &d, &de) {
 	case 0:
 	case 1:
 		var t C.struct_text
@@ -96,7 +104,7 @@ func cParse(data []byte, env []string) (vars []dotenv.Var, environ []string, err
 			})
 		}
 	}
-	merged := C.env_merge(&e, &d)
+	merged := C.env_merge(e, &d)
 	if merged == nil {
 		panic("env_merge: out of memory")
 	}
@@ -110,13 +118,8 @@ func cParse(data []byte, env []string) (vars []dotenv.Var, environ []string, err
 // cEnviron is the environment env_init keeps of envp (Go's
 // syscall.Environ in the Go loader).
 func cEnviron(env []string) []string {
-	envp, freeEnv := newCStrings(env).array()
+	e, freeEnv := newCEnv(env)
 	defer freeEnv()
-	var e C.struct_env
-	if C.env_init(&e, envp) != 0 {
-		panic("env_init: out of memory")
-	}
-	defer C.env_free(&e)
 	var out []string
 	if e.n > 0 {
 		for _, s := range unsafe.Slice(e.entries, e.n) {
