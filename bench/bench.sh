@@ -152,7 +152,7 @@ RUN --mount=type=bind,target=/bench --mount=type=secret,id=_env,target=/run/secr
 	# The floors of any loader that is a program, built as the loader is.
 	for floor in exec spawn; do
 		# shellcheck disable=SC2086 # CC is a command line
-		$cc -std=c11 -D_GNU_SOURCE -O2 -static -s -o "$dir/floor-$floor" "$ROOT/bench/floor/$floor.c"
+		$cc -std=c11 -D_GNU_SOURCE -O2 -static -Wl,-z,noseparate-code -s -o "$dir/floor-$floor" "$ROOT/bench/floor/$floor.c"
 	done
 	for r in $(seq "$LOADER"); do
 		build "$dir/$r.log" "$dir" --no-cache --progress plain >/dev/null
