@@ -9,7 +9,7 @@
 #   layer 2  /bin/dockerfile-dotenv  version "dev", revision HEAD
 #   the labels of ./Dockerfile's LABEL lines, its ENTRYPOINT, WorkingDir / (as
 #   BuildKit sets it FROM scratch).
-# make test checks that this image and a release build agree (e2e/release_test.go).
+# make release-check checks that this image and a release build agree (e2e/release_test.go).
 #
 # DEV_PLATFORMS: the platforms of the index. DEV_FRONTEND_PLATFORMS: those
 # that carry the frontend too; the others (linux/386: end-to-end builds run

@@ -76,7 +76,7 @@ RELEASE_IMAGE=$repo:$version RELEASE_DIGEST=$(cat "$tmp/digest") RELEASE_REPRODU
 	RELEASE_REVISION=$(git -C "$src" rev-parse HEAD) RELEASE_VERSION=$version \
 	RELEASE_EPOCH=$(git -C "$src" log -1 --format=%ct) RELEASE_PUBLIC_KEY=$tmp/cosign.pub \
 	RELEASE_LOADER=$([ -f "$src/loader/main.c" ] && echo true || echo false) \
-	go -C "$ROOT" test -tags e2e -count=1 -timeout 30m -run 'TestRelease' -v ./e2e/ >"$tmp/test.log" 2>&1 ||
+	go -C "$ROOT" test -tags "e2e release" -count=1 -timeout 30m -run 'TestRelease' -v ./e2e/ >"$tmp/test.log" 2>&1 ||
 	{ cat "$tmp/test.log" >>"$log"; grep -E '^\s*(--- |FAIL|ok)|_test.go' "$tmp/test.log"; die "the release check failed (log .local/logs/release-check.log)"; }
 cat "$tmp/test.log" >>"$log"
 grep -E '^\s*--- ' "$tmp/test.log"
