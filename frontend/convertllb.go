@@ -12,9 +12,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// resultJSON is the metadata key of the convertllb subrequest's answer.
-const resultJSON = "result.json"
-
 // parseConvertLLB turns the convertllb answer back into a definition. The
 // answer keys ops by digest in a map; Def gets them in digest order (the pass
 // does not depend on Def order).

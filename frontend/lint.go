@@ -3,7 +3,6 @@ package frontend
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
@@ -113,13 +112,9 @@ func warnOpts(r []parser.Range, description, url string) client.WarnOpts {
 // whose setting the build rejects does not pass for one without warnings,
 // and error=true counts our rules too.
 func (b *build) addChecks(ctx context.Context, res *client.Result) error {
-	dt, ok := res.Metadata[resultJSON]
-	if !ok {
-		return errors.Errorf("lint result has no %s", resultJSON)
-	}
 	var results lint.LintResults
-	if err := json.Unmarshal(dt, &results); err != nil {
-		return errors.Wrap(err, "failed to parse the lint result")
+	if err := decodeResult(res, "lint", &results); err != nil {
+		return err
 	}
 	src, err := b.source(ctx)
 	if err != nil {
@@ -152,9 +147,7 @@ func (b *build) addChecks(ctx context.Context, res *client.Result) error {
 	if err != nil {
 		return err
 	}
-	for k, v := range out.Metadata {
-		res.AddMeta(k, v)
-	}
+	replaceResult(res, out)
 	return nil
 }
 

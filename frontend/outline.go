@@ -3,14 +3,12 @@ package frontend
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/pkg/errors"
 )
 
 // addSecrets adds to the `--call outline` answer the secret that the
@@ -18,13 +16,9 @@ import (
 // the secrets the Dockerfile mounts itself: one entry per id, located at
 // the first RUN that gets it, required when the setting or a mount says so.
 func (b *build) addSecrets(ctx context.Context, res *client.Result) error {
-	dt, ok := res.Metadata[resultJSON]
-	if !ok {
-		return errors.Errorf("outline result has no %s", resultJSON)
-	}
 	var o outline.Outline
-	if err := json.Unmarshal(dt, &o); err != nil {
-		return errors.Wrap(err, "failed to parse the outline result")
+	if err := decodeResult(res, "outline", &o); err != nil {
+		return err
 	}
 	src, err := b.source(ctx)
 	if err != nil {
@@ -68,9 +62,7 @@ func (b *build) addSecrets(ctx context.Context, res *client.Result) error {
 	if err != nil {
 		return err
 	}
-	for k, v := range out.Metadata {
-		res.AddMeta(k, v)
-	}
+	replaceResult(res, out)
 	return nil
 }
 

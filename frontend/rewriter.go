@@ -9,7 +9,6 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/pkg/errors"
 )
 
 // Rewriter is a gateway client whose Solve wraps the RUN steps of every
@@ -101,9 +100,9 @@ func secretOf(args []string) string {
 // rewriteConvertLLB passes the `--call convertllb` result through the pass,
 // so that it shows what really runs.
 func (r *Rewriter) rewriteConvertLLB(res *client.Result) error {
-	dt, ok := res.Metadata[resultJSON]
-	if !ok {
-		return errors.Errorf("convertllb result has no %s", resultJSON)
+	dt, err := resultOf(res, "convertllb")
+	if err != nil {
+		return err
 	}
 	def, err := parseConvertLLB(dt)
 	if err != nil {
