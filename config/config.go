@@ -95,7 +95,7 @@ func (c Config) Apply(s string) (Config, error) {
 	}
 	stages := false
 	seen := map[string]bool{}
-	for field := range strings.SplitSeq(s, ",") {
+	for _, field := range strings.Split(s, ",") {
 		key, value, hasValue := strings.Cut(strings.TrimSpace(field), "=")
 		key = strings.ToLower(strings.TrimSpace(key))
 		value = strings.TrimSpace(value)

@@ -11,6 +11,24 @@ import (
 	"github.com/dockerfile-dotenv/dockerfile-dotenv/llb"
 )
 
+const buildkitModule = "github.com/moby/buildkit"
+
+// The version --version names is the one go.mod requires.
+func TestBuildKitVersion(t *testing.T) {
+	if got, want := buildkitVersion, goModVersion(t, buildkitModule); got != want {
+		t.Errorf("version.go: buildkitVersion = %q, go.mod requires %s %s: update it", got, buildkitModule, want)
+	}
+}
+
+func goModVersion(t *testing.T, module string) string {
+	t.Helper()
+	v, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", module).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(v))
+}
+
 // --version of a binary linked as the Dockerfile links it.
 func TestVersion(t *testing.T) {
 	if testing.Short() {
@@ -25,11 +43,7 @@ func TestVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bk, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", buildkitModule).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "dockerfile-dotenv 1.2.3\ncommit: abc123\nbuildkit: " + strings.TrimSpace(string(bk)) +
+	want := "dockerfile-dotenv 1.2.3\ncommit: abc123\nbuildkit: " + goModVersion(t, buildkitModule) +
 		"\nloader: v" + strconv.Itoa(llb.LoaderVersion) + "\n"
 	if string(out) != want {
 		t.Errorf("--version:\n%s\nwant:\n%s", out, want)
