@@ -103,7 +103,7 @@ demo: up
 .PHONY: conformance conformance-fast
 conformance: up
 	. .local/env && ours=$$FRONTEND_IMAGE@$$($(BIN)/crane digest $$FRONTEND_IMAGE) && \
-		upstream=$$(bench/upstream-image.sh) && \
+		upstream=$$(bench/image.sh upstream) && \
 		OURS_IMAGE_REF=$$ours UPSTREAM_IMAGE_REF=$$upstream conformance/run.sh full
 	conformance/daemons.sh
 

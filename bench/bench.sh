@@ -16,7 +16,7 @@ RSS=${BENCH_RSS:-5}              # builds and conversions of 1,000 RUNs per fron
 OUTPUT=${BENCH_OUTPUT:-5}        # builds of a RUN printing 100 MB per frontend
 SVG=${BENCH_SVG:-$ROOT/bench/pass-cost.svg}
 
-declare -A image comm=([ours]=dockerfile-dotenv [upstream]=dockerfile-frontend)
+declare -A image released comm=([ours]=dockerfile-dotenv [upstream]=dockerfile-frontend)
 
 # record FIGURE WHO ROUND VALUE: one sample for the report.
 record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$OUT/samples.tsv"; }
@@ -152,7 +152,7 @@ RUN --mount=type=bind,target=/bench --mount=type=secret,id=_env,target=/run/secr
 	# The floors of any loader that is a program, built as the loader is.
 	for floor in exec spawn; do
 		# shellcheck disable=SC2086 # CC is a command line
-		$cc -std=c11 -D_GNU_SOURCE -O2 -static -Wl,-z,noseparate-code -s -o "$dir/floor-$floor" "$ROOT/bench/floor/$floor.c"
+		$cc -std=c11 -D_GNU_SOURCE -Os -static -Wl,-z,noseparate-code -s -o "$dir/floor-$floor" "$ROOT/bench/floor/$floor.c"
 	done
 	for r in $(seq "$LOADER"); do
 		build "$dir/$r.log" "$dir" --no-cache --progress plain >/dev/null
@@ -183,12 +183,14 @@ RUN yes 'a line of build output: 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHI
 	done
 }
 
+# Sizes of images built alike (bench/image.sh): ours as released, not the
+# dev image the builds above use.
 bench_size() {
 	local who bytes
 	say "image sizes (linux/amd64)"
 	for who in ours upstream; do
-		crane manifest --platform linux/amd64 "${image[$who]}" >"$OUT/manifest-$who.json"
-		bytes=$(crane export --platform linux/amd64 "${image[$who]}" - | wc -c)
+		crane manifest --platform linux/amd64 "${released[$who]}" >"$OUT/manifest-$who.json"
+		bytes=$(crane export --platform linux/amd64 "${released[$who]}" - | wc -c)
 		record uncompressed "$who" 1 "$bytes"
 	done
 }
@@ -226,9 +228,11 @@ bench_rss() {
 rm -rf "$OUT"
 mkdir -p "$OUT"
 image[ours]=$FRONTEND_IMAGE@$(crane digest "$FRONTEND_IMAGE")
-image[upstream]=$("$ROOT/bench/upstream-image.sh")
+image[upstream]=$("$ROOT/bench/image.sh" upstream)
+released=([ours]=$("$ROOT/bench/image.sh" ours) [upstream]=${image[upstream]})
 machine "ours" "${image[ours]}"
-machine "upstream's, built as ours by bench/upstream-image.sh" "${image[upstream]}"
+machine "ours as released, for the image sizes (bench/image.sh ours)" "${released[ours]}"
+machine "upstream's, built as ours are released (bench/image.sh upstream)" "${image[upstream]}"
 machine "CPUs" "$(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 read -r idle total < <(jiffies)
 load "at the start"
