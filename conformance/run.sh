@@ -11,8 +11,8 @@
 #
 # Images: OURS_IMAGE_REF (or OURS_IMAGE_TAR) and UPSTREAM_IMAGE_REF; `make
 # conformance` passes make up's dev image and upstream's built by buildkitd
-# from ./Dockerfile (bench/image.sh upstream). Unset, ours is `go build` with the
-# Dockerfile's flags and labels, and upstream's is built from the module by
+# from ./Dockerfile (bench/image.sh upstream). Unset, ours is `go build` with
+# the Dockerfile's flags and labels, and upstream's is built from the module by
 # upstream-suite.sh, both wrapped into an image by upstream-suite.sh.
 # Also: WORKDIR (default .cache/conformance), TESTS / TEST_FILES (narrow the
 # full run), FAST_FILES (the fast subset), and upstream-suite.sh's own options.

@@ -12,12 +12,13 @@
  * as they are written; they are never freed nor reused, so every one is
  * fresh zeros (calloc clears nothing). A large block (a big file's text,
  * the masking patterns of thousands of values) is a mapping of its own,
- * populated as it is made (its writer fills it at once, and one call that
- * faults in all its pages costs less than a fault each: 2 ms less for a
- * 500 KiB file), which realloc grows with mremap, without copying, and
- * free unmaps. Each block has its size in front of it; a block never
- * shrinks, so a large block stays large and the memory after the last
- * small one stays fresh.
+ * populated as it is made: its writer fills most of it at once, and one
+ * call that faults in all its pages costs less than a fault each (2 ms
+ * less for a 500 KiB file; a buffer that stays mostly untouched, such as
+ * the pipes' read buffer, is mapped by its user instead). realloc grows
+ * a large block with mremap, without copying, and free unmaps it. Each
+ * block has its size in front of it; a block never shrinks, so a large
+ * block stays large and the memory after the last small one stays fresh.
  *
  * Not in the tests' cgo bridge (LOADER_NO_MAIN: the Go program's malloc)
  * nor in the sanitized build (__SANITIZE_ADDRESS__: AddressSanitizer's,
