@@ -58,7 +58,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		facts.Dockerfile = src.Data
 	}
 	if src := bopts.Opts[keySource]; src != "" {
-		facts.Image = &ownImage{ctx: ctx, c: c, ref: src, platform: workerPlatform(bopts)}
+		facts.Image = &ownImage{ctx: ctx, c: c, ref: src, platform: workerPlatform(bopts), started: startedDefinition}
 	}
 	b.policy = plan.NewPolicy(facts)
 	rw := NewRewriter(c, b.policy.Decide)

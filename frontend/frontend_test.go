@@ -39,6 +39,7 @@ type fakeClient struct {
 	mu       sync.Mutex
 	solves   []client.SolveRequest
 	warnings []warning
+	resolves []string // of this frontend's image, by the resolve's log name
 }
 
 // warning is one Warn call, as the progress stream gets it.
@@ -101,6 +102,9 @@ func (c *fakeClient) ResolveImageConfig(ctx context.Context, ref string, opt sou
 		}
 		return ref, md.Image.Digest, md.Image.Config, nil
 	}
+	c.mu.Lock()
+	c.resolves = append(c.resolves, opt.LogName)
+	c.mu.Unlock()
 	if p := opt.ImageOpt.Platform; p != nil && p.Architecture == "mips64" {
 		return "", "", nil, errors.Errorf("no match for platform in manifest: not found")
 	}

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 
@@ -10,18 +11,26 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
 
+// startedDefinition is where BuildKit's gateway (v0.13 and later) mounts,
+// in the frontend's container, the definition it started the frontend from:
+// the frontend's image, pinned by the digest the gateway resolved (the
+// gateway client's CurrentFrontend reads it too).
+const startedDefinition = "/run/config/buildkit/metadata/frontend.bin"
+
 // ownImage is this frontend's image as BuildKit names it (the source option
-// of gateway.v0: the `# syntax=` reference). It is resolved once per build,
-// when a step first needs it, and once per platform for the loader.
+// of gateway.v0: the `# syntax=` reference). It is pinned once per build,
+// when a step first needs it, and checked once per platform for the loader.
 type ownImage struct {
 	ctx      context.Context
 	c        client.Client
 	ref      string
 	platform ocispecs.Platform // the worker's
+	started  string            // the file of the definition the gateway started this frontend from
 
 	once   sync.Once
 	pinned string
@@ -31,37 +40,77 @@ type ownImage struct {
 	has map[string]error // by platform
 }
 
-// Pinned returns the image's reference with the digest it has now: every
-// step of the build then runs the same image, even if its tag moves.
+// Pinned returns the image's reference pinned by digest: every step of the
+// build then runs the image this frontend runs from, even if its tag moves.
 func (o *ownImage) Pinned() (string, error) {
 	o.once.Do(func() {
-		named, err := reference.ParseNormalizedNamed(o.ref)
-		if err != nil {
-			o.err = errors.Wrapf(err, "the frontend's image %q", o.ref)
-			return
+		o.pinned, o.err = o.pin()
+		if o.err == nil {
+			// The image runs on the worker, so it has a loader there.
+			o.mu.Lock()
+			o.hasLoader()[platforms.FormatAll(o.platform)] = nil
+			o.mu.Unlock()
 		}
-		if c, ok := named.(reference.Canonical); ok {
-			o.pinned = c.String() // pinned by the user already
-			return
-		}
+	})
+	return o.pinned, o.err
+}
+
+func (o *ownImage) pin() (string, error) {
+	named, err := reference.ParseNormalizedNamed(o.ref)
+	if err != nil {
+		return "", errors.Wrapf(err, "the frontend's image %q", o.ref)
+	}
+	if c, ok := named.(reference.Canonical); ok {
+		return c.String(), nil // pinned by the user already
+	}
+	dgst := o.startedFrom(named)
+	if dgst == "" {
 		// Normalized, as BuildKit resolves the frontend it starts: the
 		// resolver takes the first path component of "name/repo" for a host.
-		_, dgst, _, err := o.c.ResolveImageConfig(o.ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
+		_, dgst, _, err = o.c.ResolveImageConfig(o.ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
 			LogName:  "[dotenv] resolve the frontend's image " + o.ref,
 			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &o.platform},
 		})
 		if err != nil {
-			o.err = errors.Wrapf(err, "failed to resolve the frontend's image %s", o.ref)
-			return
+			return "", errors.Wrapf(err, "failed to resolve the frontend's image %s", o.ref)
 		}
-		c, err := reference.WithDigest(reference.TrimNamed(named), dgst)
-		if err != nil {
-			o.err = errors.Wrapf(err, "the frontend's image %q", o.ref)
-			return
+	}
+	c, err := reference.WithDigest(reference.TrimNamed(named), dgst)
+	if err != nil {
+		return "", errors.Wrapf(err, "the frontend's image %q", o.ref)
+	}
+	return c.String(), nil
+}
+
+// startedFrom is the digest of the image named that the gateway started
+// this frontend from, as the definition it mounts in the frontend's
+// container says, or "" when there is none (older BuildKit) or it names
+// another source (a frontend from a named context): then the tag is
+// resolved again.
+func (o *ownImage) startedFrom(named reference.Named) digest.Digest {
+	dt, err := os.ReadFile(o.started)
+	if err != nil {
+		return ""
+	}
+	var def pb.Definition
+	if err := def.UnmarshalVT(dt); err != nil {
+		return ""
+	}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			continue
 		}
-		o.pinned = c.String()
-	})
-	return o.pinned, o.err
+		id, ok := strings.CutPrefix(op.GetSource().GetIdentifier(), "docker-image://")
+		if !ok {
+			continue
+		}
+		ref, err := reference.ParseNormalizedNamed(id)
+		if c, ok := ref.(reference.Canonical); err == nil && ok && ref.Name() == named.Name() {
+			return c.Digest()
+		}
+	}
+	return ""
 }
 
 // HasLoader says why the image carries no loader for p: a RUN for a
@@ -79,10 +128,7 @@ func (o *ownImage) HasLoader(p *pb.Platform) error {
 	key := platforms.FormatAll(spec)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.has == nil {
-		o.has = map[string]error{}
-	}
-	if err, ok := o.has[key]; ok {
+	if err, ok := o.hasLoader()[key]; ok {
 		return err
 	}
 	_, _, _, err = o.c.ResolveImageConfig(o.ctx, ref, sourceresolver.Opt{
@@ -95,6 +141,14 @@ func (o *ownImage) HasLoader(p *pb.Platform) error {
 	}
 	o.has[key] = err
 	return err
+}
+
+// hasLoader is what HasLoader found by platform; o.mu held.
+func (o *ownImage) hasLoader() map[string]error {
+	if o.has == nil {
+		o.has = map[string]error{}
+	}
+	return o.has
 }
 
 func firstLine(err error) string {
