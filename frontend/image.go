@@ -41,12 +41,14 @@ type ownImage struct {
 }
 
 // Pinned returns the image's reference pinned by digest: every step of the
-// build then runs the image this frontend runs from, even if its tag moves.
+// build then runs the same image, even if its tag moves. It is the image
+// this frontend runs from when the daemon says which, else the tag's now.
 func (o *ownImage) Pinned() (string, error) {
 	o.once.Do(func() {
 		o.pinned, o.err = o.pin()
 		if o.err == nil {
-			// The image runs on the worker, so it has a loader there.
+			// Running on the worker or resolved for its platform, the
+			// image has a loader there.
 			o.mu.Lock()
 			o.hasLoader()[platforms.FormatAll(o.platform)] = nil
 			o.mu.Unlock()
