@@ -37,7 +37,7 @@ type ownImage struct {
 	err    error
 
 	mu  sync.Mutex
-	has map[string]error // by platform
+	has map[string]error // by platform, what HasLoader found; made by Pinned
 }
 
 // Pinned returns the image's reference pinned by digest: every step of the
@@ -46,13 +46,14 @@ type ownImage struct {
 func (o *ownImage) Pinned() (string, error) {
 	o.once.Do(func() {
 		o.pinned, o.err = o.pin()
+		o.mu.Lock()
+		o.has = map[string]error{}
 		if o.err == nil {
 			// Running on the worker or resolved for its platform, the
 			// image has a loader there.
-			o.mu.Lock()
-			o.hasLoader()[platforms.FormatAll(o.platform)] = nil
-			o.mu.Unlock()
+			o.has[platforms.FormatAll(o.platform)] = nil
 		}
+		o.mu.Unlock()
 	})
 	return o.pinned, o.err
 }
@@ -130,7 +131,7 @@ func (o *ownImage) HasLoader(p *pb.Platform) error {
 	key := platforms.FormatAll(spec)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err, ok := o.hasLoader()[key]; ok {
+	if err, ok := o.has[key]; ok {
 		return err
 	}
 	_, _, _, err = o.c.ResolveImageConfig(o.ctx, ref, sourceresolver.Opt{
@@ -143,14 +144,6 @@ func (o *ownImage) HasLoader(p *pb.Platform) error {
 	}
 	o.has[key] = err
 	return err
-}
-
-// hasLoader is what HasLoader found by platform; o.mu held.
-func (o *ownImage) hasLoader() map[string]error {
-	if o.has == nil {
-		o.has = map[string]error{}
-	}
-	return o.has
 }
 
 func firstLine(err error) string {

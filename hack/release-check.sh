@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make release-check (its own target, outside make test): hack/release.sh run
 # on a snapshot of this tree against the stack's registry, with a throwaway
-# cosign key, then e2e/release_test.go on what it published. The snapshot is a one-commit
-# repository of the files as they are now (uncommitted changes and untracked
-# files included, ignored ones not), whose CHANGELOG.md has its Unreleased section turned into the
-# release, as a release commit would.
+# cosign key, then e2e/release_test.go on what it published. The snapshot is
+# a one-commit repository of the files as they are now (uncommitted changes
+# and untracked files included, ignored ones not), whose CHANGELOG.md has its
+# Unreleased section turned into the release, as a release commit would.
 . "$(dirname "$0")/lib.sh"
 [ -f "$LOCAL/env" ] || die "the stack is not up: run make up"
 . "$LOCAL/env"

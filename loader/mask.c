@@ -680,11 +680,7 @@ static int place(size_t *end, size_t count, size_t size, size_t align, size_t *a
 	return 0;
 }
 
-/* map returns n bytes of fresh zero pages, or NULL. Straight from the
- * kernel rather than malloc: only the pages written are ever faulted in
- * (a page fault costs 15-20 us of CPU in a VM), and a fresh mapping needs
- * no clearing. */
-static void *map(size_t n)
+void *mask_pages(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -722,7 +718,7 @@ int matcher_new(struct matcher **out, const struct patterns *ps)
 	    place(&size, n, sizeof(uint32_t), _Alignof(uint32_t), &at_count) < 0 ||
 	    place(&size, ps->n, sizeof(uint32_t), _Alignof(uint32_t), &at_of) < 0)
 		return -1;
-	unsigned char *mem = map(size);
+	unsigned char *mem = mask_pages(size);
 	if (mem == NULL)
 		return -1;
 	struct matcher *m = (struct matcher *)mem;
@@ -919,7 +915,7 @@ int mwriter_init(struct mwriter *w, const struct matcher *m, mask_sink sink, voi
 	w->cap = m->maxlen - 1 + MASK_CHUNK;
 	w->outcap = 2 * w->cap + 1;
 	/* One mapping: no page of it is touched before there is output. */
-	w->buf = map(w->cap + w->outcap);
+	w->buf = mask_pages(w->cap + w->outcap);
 	if (w->buf == NULL) {
 		w->cap = w->outcap = 0;
 		return -1;

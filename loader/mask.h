@@ -79,4 +79,12 @@ int mwriter_flush(struct mwriter *w);
 
 void mwriter_free(struct mwriter *w);
 
+/* mask_pages returns n bytes of fresh zero pages (munmap frees them), or
+ * NULL: the matcher's tables and the buffers of the output, most of whose
+ * pages a RUN never touches. Straight from the kernel rather than malloc
+ * (which populates a large block at once): only the pages written are
+ * ever faulted in (a page fault costs 15-20 us of CPU in a VM), and a
+ * fresh mapping needs no clearing. */
+void *mask_pages(size_t n);
+
 #endif

@@ -20,7 +20,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -42,10 +41,9 @@ enum {
 	NSIG_MAX = 64, /* the signals Linux numbers */
 };
 
-/* What pump reads into: READ_SIZE bytes, mapped by run_masked (not
- * static: the loader's small globals then share their few pages; not
- * malloc's, which faults a large block's pages in at once, when a RUN's
- * output touches a few of them). */
+/* What pump reads into: READ_SIZE bytes from mask_pages (not static: the
+ * loader's small globals then share their few pages; a RUN's output
+ * touches few of these). */
 static unsigned char *rbuf;
 
 /* failed returns the failure "loader: <what><errno's words>" (exit 125),
@@ -252,8 +250,7 @@ struct failure run_masked(char *const argv[], const char *path, char *const envp
 	 * (above_stdio moves a pipe that takes one all the same). */
 	struct matcher *m;
 	struct stream s[2] = {{.fd = -1}, {.fd = -1}};
-	rbuf = mmap(NULL, READ_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (rbuf == MAP_FAILED || matcher_new(&m, p) < 0 ||
+	if ((rbuf = mask_pages(READ_SIZE)) == NULL || matcher_new(&m, p) < 0 ||
 	    mwriter_init(&s[0].w, m, fd_sink, &stdout_fd) < 0 ||
 	    mwriter_init(&s[1].w, m, fd_sink, &stderr_fd) < 0)
 		return out_of_memory();
